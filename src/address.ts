@@ -1,0 +1,125 @@
+/**
+ * Checking and printing socket addresses, before any socket exists.
+ *
+ * @module
+ */
+
+import type { NetAddress } from "./transport.ts";
+
+/**
+ * Checks a TCP/UDP server address and returns a clean copy. Throws a
+ * `TypeError` for a wrong shape and a `RangeError` for a port outside
+ * 0-65535, so a bad address fails before any socket is opened.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { checkNetAddress } from "./address.ts";
+ *
+ * assert.deepEqual(checkNetAddress({ hostname: "::1", port: 0 }), { hostname: "::1", port: 0 });
+ * assert.throws(() => checkNetAddress({ hostname: "127.0.0.1", port: 70000 }), RangeError);
+ * ```
+ *
+ * @param address What the caller passed as `serverAddress`.
+ * @returns `{ hostname, port }` with the square brackets of an IPv6 literal removed.
+ */
+export function checkNetAddress(address: unknown): NetAddress {
+  if (typeof address !== "object" || address === null) {
+    throw new TypeError(
+      `serverAddress must be an object { hostname, port }, got ${
+        describe(address)
+      }`,
+    );
+  }
+  const { hostname, port } = address as Record<string, unknown>;
+  if (typeof hostname !== "string" || hostname.trim() === "") {
+    throw new TypeError(
+      `serverAddress.hostname must be a non-empty string (use "0.0.0.0" or "::" for all interfaces), got ${
+        describe(hostname)
+      }`,
+    );
+  }
+  checkPort(port, "serverAddress.port");
+  const bare = hostname.startsWith("[") && hostname.endsWith("]")
+    ? hostname.slice(1, -1)
+    : hostname;
+  return { hostname: bare, port: port as number };
+}
+
+/**
+ * Throws unless `port` is an integer from 0 to 65535.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { checkPort } from "./address.ts";
+ *
+ * checkPort(8080, "port");
+ * assert.throws(() => checkPort(-1, "port"), RangeError);
+ * assert.throws(() => checkPort(1.5, "port"), RangeError);
+ * assert.throws(() => checkPort("80", "port"), TypeError);
+ * ```
+ *
+ * @param port The value to check.
+ * @param name How to name it in the message.
+ */
+export function checkPort(port: unknown, name: string): void {
+  if (typeof port !== "number") {
+    throw new TypeError(`${name} must be a number, got ${describe(port)}`);
+  }
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new RangeError(
+      `${name} must be an integer from 0 to 65535, got ${port}`,
+    );
+  }
+}
+
+/**
+ * Prints an address the way URLs do: `127.0.0.1:8080`, `[::1]:8080`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { formatAddress } from "./address.ts";
+ *
+ * assert.equal(formatAddress({ hostname: "::1", port: 80 }), "[::1]:80");
+ * assert.equal(formatAddress({ hostname: "127.0.0.1", port: 80 }), "127.0.0.1:80");
+ * ```
+ *
+ * @param address The address to print.
+ * @returns `host:port`, with IPv6 hosts in brackets.
+ */
+export function formatAddress(address: NetAddress): string {
+  const host = address.hostname.includes(":")
+    ? `[${address.hostname}]`
+    : address.hostname;
+  return `${host}:${address.port}`;
+}
+
+/**
+ * Prints any client address: `{ hostname, port }` as
+ * {@linkcode formatAddress}, anything else as JSON or text.
+ *
+ * @param address A client address of any server class.
+ * @returns A one-line description.
+ */
+export function describeAddress(address: unknown): string {
+  if (typeof address === "object" && address !== null) {
+    const { hostname, port } = address as Partial<NetAddress>;
+    if (typeof hostname === "string" && typeof port === "number") {
+      return formatAddress({ hostname, port });
+    }
+    return JSON.stringify(address);
+  }
+  return String(address);
+}
+
+/** A short, safe description of a value for error messages. */
+export function describe(value: unknown): string {
+  if (typeof value === "string") return JSON.stringify(value);
+  if (typeof value === "function") {
+    return `function ${value.name || "(anonymous)"}`;
+  }
+  if (value === null || typeof value !== "object") return String(value);
+  return Array.isArray(value) ? "an array" : "an object";
+}

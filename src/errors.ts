@@ -1,0 +1,206 @@
+/**
+ * Errors thrown by servers, handlers and adapters, with the same `code` on
+ * every runtime.
+ *
+ * @module
+ */
+
+/**
+ * Error codes this library sets on the errors it throws. System codes keep
+ * their POSIX names; the library's own codes start with `ERR_`.
+ *
+ * @example Telling a busy port apart
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { ErrorCode, SocketError } from "./errors.ts";
+ *
+ * const error = new SocketError(ErrorCode.EADDRINUSE, "address in use");
+ * assert.equal(error.code, "EADDRINUSE");
+ * ```
+ */
+export const ErrorCode = {
+  /** The address is already bound by another socket. */
+  EADDRINUSE: "EADDRINUSE",
+  /** The address is not one of this machine's. */
+  EADDRNOTAVAIL: "EADDRNOTAVAIL",
+  /** Binding needs a privilege (a port below 1024, a protected path). */
+  EACCES: "EACCES",
+  /** The host name did not resolve. */
+  ENOTFOUND: "ENOTFOUND",
+  /** The peer reset the connection. */
+  ECONNRESET: "ECONNRESET",
+  /** The peer is gone; a write could not be delivered. */
+  EPIPE: "EPIPE",
+  /** A read or write took longer than the handler's `timeout`. */
+  ETIMEDOUT: "ETIMEDOUT",
+  /** `readline()` met a line longer than its limit. */
+  ERR_LINE_TOO_LONG: "ERR_LINE_TOO_LONG",
+  /** The server or connection is closed. */
+  ERR_SERVER_CLOSED: "ERR_SERVER_CLOSED",
+  /** This runtime cannot do what was asked. */
+  ERR_NOT_SUPPORTED: "ERR_NOT_SUPPORTED",
+} as const;
+
+/**
+ * A failure of the operating system's socket layer, carrying its code.
+ *
+ * Adapters wrap every runtime error in this class, so `instanceof
+ * SocketError` and `error.code` work the same on Deno, Bun and Node. It plays
+ * the role of Python's `OSError`.
+ *
+ * @example Checking the code of a failed bind
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { SocketError } from "./errors.ts";
+ *
+ * const error = new SocketError("EADDRINUSE", "Address already in use");
+ * assert.ok(error instanceof Error);
+ * assert.equal(error.code, "EADDRINUSE");
+ * ```
+ */
+export class SocketError extends Error {
+  /** System error code such as `EADDRINUSE` or `ECONNRESET`. */
+  readonly code: string;
+
+  /**
+   * @param code The system error code.
+   * @param message A human-readable description.
+   * @param options `cause`: the runtime's original error.
+   */
+  constructor(code: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "SocketError";
+    this.code = code;
+  }
+}
+
+/**
+ * A read or write did not complete within the handler's `timeout`: Python's
+ * `TimeoutError`. Its code is `ETIMEDOUT`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { SocketError, TimeoutError } from "./errors.ts";
+ *
+ * const error = new TimeoutError("read timed out after 200 ms");
+ * assert.ok(error instanceof SocketError);
+ * assert.equal(error.code, "ETIMEDOUT");
+ * ```
+ */
+export class TimeoutError extends SocketError {
+  /** @param message What timed out. */
+  constructor(message: string) {
+    super(ErrorCode.ETIMEDOUT, message);
+    this.name = "TimeoutError";
+  }
+}
+
+/**
+ * `readline()` found no line end within its limit. The bytes read so far stay
+ * buffered, so the handler may still `read()` them.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { LineTooLongError } from "./errors.ts";
+ *
+ * const error = new LineTooLongError(65536);
+ * assert.equal(error.code, "ERR_LINE_TOO_LONG");
+ * assert.equal(error.limit, 65536);
+ * ```
+ */
+export class LineTooLongError extends Error {
+  /** Always `ERR_LINE_TOO_LONG`. */
+  readonly code: "ERR_LINE_TOO_LONG" = ErrorCode.ERR_LINE_TOO_LONG;
+  /** The limit that was exceeded, in bytes. */
+  readonly limit: number;
+
+  /** @param limit The limit that was exceeded, in bytes. */
+  constructor(limit: number) {
+    super(`line longer than the limit of ${limit} bytes`);
+    this.name = "LineTooLongError";
+    this.limit = limit;
+  }
+}
+
+/**
+ * The server, or the connection, was closed while an operation waited on it.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { ServerClosedError } from "./errors.ts";
+ *
+ * assert.equal(new ServerClosedError().code, "ERR_SERVER_CLOSED");
+ * ```
+ */
+export class ServerClosedError extends Error {
+  /** Always `ERR_SERVER_CLOSED`. */
+  readonly code: "ERR_SERVER_CLOSED" = ErrorCode.ERR_SERVER_CLOSED;
+
+  /** @param message What was closed. */
+  constructor(message = "server is closed") {
+    super(message);
+    this.name = "ServerClosedError";
+  }
+}
+
+/**
+ * The running runtime cannot offer a feature (a socket option, a transport).
+ * The message names the runtime and, where there is one, the alternative.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { NotSupportedError } from "./errors.ts";
+ *
+ * const error = new NotSupportedError("reusePort needs Node 22.12 or later");
+ * assert.equal(error.code, "ERR_NOT_SUPPORTED");
+ * ```
+ */
+export class NotSupportedError extends Error {
+  /** Always `ERR_NOT_SUPPORTED`. */
+  readonly code: "ERR_NOT_SUPPORTED" = ErrorCode.ERR_NOT_SUPPORTED;
+
+  /** @param message What is missing, on which runtime, and the alternative. */
+  constructor(message: string) {
+    super(message);
+    this.name = "NotSupportedError";
+  }
+}
+
+/**
+ * Wraps a runtime's error in a {@linkcode SocketError}, keeping its code.
+ * Errors this library made itself pass through unchanged. Adapters call it
+ * with the code to use when the runtime gave none.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { SocketError, toSocketError } from "./errors.ts";
+ *
+ * const raw = Object.assign(new Error("reset"), { code: "ECONNRESET" });
+ * const error = toSocketError(raw, "EIO");
+ * assert.ok(error instanceof SocketError);
+ * assert.equal(error.code, "ECONNRESET");
+ * assert.equal(error.cause, raw);
+ * ```
+ *
+ * @param error What the runtime threw.
+ * @param fallbackCode The code to use when `error` carries none.
+ * @returns A `SocketError`, or `error` itself if it is one of this library's.
+ */
+export function toSocketError(error: unknown, fallbackCode: string): Error {
+  if (
+    error instanceof SocketError || error instanceof NotSupportedError ||
+    error instanceof ServerClosedError
+  ) return error;
+  const code = (error as { code?: unknown } | null)?.code;
+  const message = error instanceof Error ? error.message : String(error);
+  return new SocketError(
+    typeof code === "string" && code !== "" ? code : fallbackCode,
+    message,
+    { cause: error },
+  );
+}

@@ -1,0 +1,233 @@
+/**
+ * The `request` of a stream server: a connected socket with Python's method
+ * names, so `recv`/`send`/`sendall` handlers port line for line.
+ *
+ * @module
+ */
+
+import { TimeoutError } from "../errors.ts";
+import type { NetAddress, StreamConn } from "../transport.ts";
+import { toBytes } from "./bytes.ts";
+
+const EMPTY = new Uint8Array(0);
+
+/**
+ * A connected stream socket handed to a request handler as `this.request`.
+ *
+ * Reads come from one buffer shared with the handler's `rfile`, so mixing
+ * `recv()` and `rfile.readline()` never loses bytes. Every read and write
+ * honours {@linkcode StreamSocket.timeout}.
+ *
+ * @example An echo handler that uses the socket directly
+ * ```ts
+ * import { BaseRequestHandler } from "../../mod.ts";
+ *
+ * class Echo extends BaseRequestHandler {
+ *   override async handle() {
+ *     for (;;) {
+ *       const data = await this.request.recv(8192);
+ *       if (data.length === 0) break; // the client closed
+ *       await this.request.sendall(data);
+ *     }
+ *   }
+ * }
+ * ```
+ */
+export class StreamSocket {
+  #conn: StreamConn;
+  /** Bytes read from the connection but not yet consumed, oldest first. */
+  #unread: Uint8Array[] = [];
+  /** A read that outlived a timeout; the next read takes its result. */
+  #pendingRead: Promise<Uint8Array | null> | undefined;
+  #eof = false;
+  #closed = false;
+  #timeout: number | null = null;
+
+  /** @param conn The adapter's connection. */
+  constructor(conn: StreamConn) {
+    this.#conn = conn;
+  }
+
+  /** This end's address. */
+  get localAddress(): NetAddress {
+    return this.#conn.localAddress;
+  }
+
+  /** The peer's address (the handler's `clientAddress`). */
+  get remoteAddress(): NetAddress {
+    return this.#conn.remoteAddress;
+  }
+
+  /**
+   * Milliseconds a single read or write may wait before it fails with a
+   * `TimeoutError` (Python's `settimeout`); `null` waits forever.
+   */
+  get timeout(): number | null {
+    return this.#timeout;
+  }
+
+  set timeout(ms: number | null) {
+    if (ms !== null && !(typeof ms === "number" && ms >= 0 && ms < Infinity)) {
+      throw new RangeError(
+        `timeout must be null or a finite number of milliseconds >= 0, got ${ms}`,
+      );
+    }
+    this.#timeout = ms;
+  }
+
+  /**
+   * How many bytes the runtime may read ahead of the handler (Python's
+   * `rbufsize`). A client that sends faster than the handler reads is held
+   * back at this point instead of filling memory.
+   */
+  get readBufferSize(): number {
+    return this.#conn.readBufferSize;
+  }
+
+  set readBufferSize(bytes: number) {
+    if (!Number.isInteger(bytes) || bytes < 1) {
+      throw new RangeError(
+        `readBufferSize must be a positive integer, got ${bytes}`,
+      );
+    }
+    this.#conn.readBufferSize = bytes;
+  }
+
+  /** `true` once {@linkcode StreamSocket.close} has run. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /**
+   * Up to `bufsize` bytes; an empty array once the peer has closed its side
+   * (Python's `b''`).
+   *
+   * @param bufsize The most bytes to return.
+   * @returns The bytes, at least one unless at end of stream.
+   */
+  async recv(bufsize: number): Promise<Uint8Array> {
+    if (!Number.isInteger(bufsize) || bufsize < 0) {
+      throw new RangeError(
+        `bufsize must be a non-negative integer, got ${bufsize}`,
+      );
+    }
+    if (bufsize === 0) return EMPTY;
+    const chunk = await this.readChunk();
+    if (chunk === null) return EMPTY;
+    if (chunk.length <= bufsize) return chunk;
+    this.unread(chunk.subarray(bufsize));
+    return chunk.subarray(0, bufsize);
+  }
+
+  /**
+   * Sends all of `data` (a string is sent as UTF-8) and returns how many
+   * bytes that was. Unlike a raw `send(2)` it never sends part of the data.
+   *
+   * @param data The bytes or text to send.
+   * @returns The number of bytes sent.
+   */
+  async send(data: Uint8Array | string): Promise<number> {
+    const bytes = toBytes(data);
+    await this.#write(bytes);
+    return bytes.length;
+  }
+
+  /**
+   * Sends all of `data`; resolves once the kernel has taken it.
+   *
+   * @param data The bytes or text to send.
+   */
+  async sendall(data: Uint8Array | string): Promise<void> {
+    await this.#write(toBytes(data));
+  }
+
+  /**
+   * Shuts the write side (Python's `shutdown(SHUT_WR)`): the peer reads end
+   * of stream after the data already sent, and can still send to us.
+   */
+  async shutdown(): Promise<void> {
+    if (this.#closed) return;
+    await this.#conn.closeWrite();
+  }
+
+  /** Closes the connection. Safe to call more than once. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#unread.length = 0;
+    this.#conn.close();
+  }
+
+  /**
+   * Sets `TCP_NODELAY` (Python's `disable_nagle_algorithm`).
+   *
+   * @param enable `true` to send small writes at once.
+   */
+  setNoDelay(enable: boolean): void {
+    this.#conn.setNoDelay(enable);
+  }
+
+  /**
+   * The next buffered or received chunk, or `null` at end of stream. This is
+   * what `rfile` reads through; protocol parsers may use it with
+   * {@linkcode StreamSocket.unread} to avoid copies.
+   *
+   * @returns Bytes owned by the caller, or `null` at end of stream.
+   */
+  async readChunk(): Promise<Uint8Array | null> {
+    if (this.#unread.length > 0) return this.#unread.pop()!;
+    if (this.#eof || this.#closed) return null;
+    const read = this.#pendingRead ?? this.#conn.read();
+    let chunk: Uint8Array | null;
+    if (this.#timeout === null) {
+      this.#pendingRead = undefined;
+      chunk = await read;
+    } else {
+      // The read cannot be cancelled; keep it so the next call gets its bytes.
+      this.#pendingRead = read;
+      try {
+        chunk = await within(read, this.#timeout, "recv");
+      } catch (error) {
+        if (!(error instanceof TimeoutError)) this.#pendingRead = undefined;
+        throw error;
+      }
+      this.#pendingRead = undefined;
+    }
+    if (chunk === null) this.#eof = true;
+    return chunk;
+  }
+
+  /**
+   * Puts bytes back in front of the stream, to be read again first.
+   *
+   * @param chunk Bytes previously returned by a read.
+   */
+  unread(chunk: Uint8Array): void {
+    if (chunk.length > 0 && !this.#closed) this.#unread.push(chunk);
+  }
+
+  #write(bytes: Uint8Array): Promise<void> {
+    if (this.#timeout === null) return this.#conn.write(bytes);
+    return within(this.#conn.write(bytes), this.#timeout, "send");
+  }
+}
+
+/** `promise`, or a `TimeoutError` if it takes more than `ms`. */
+function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new TimeoutError(`${what} timed out after ${ms} ms`)),
+      ms,
+    );
+    promise.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (error) => {
+        clearTimeout(timer);
+        reject(error);
+      },
+    );
+  });
+}

@@ -1,0 +1,442 @@
+/**
+ * `BaseServer`: the request loop shared by every server class.
+ *
+ * @module
+ */
+
+import { describe, describeAddress } from "../address.ts";
+import { deferred } from "../_deferred.ts";
+import { ServerClosedError, SocketError } from "../errors.ts";
+import {
+  checkHandlerClass,
+  type RequestHandlerClass,
+  runHandler,
+} from "../handler/base_handler.ts";
+
+/** Options of {@linkcode BaseServer.serveForever}. */
+export interface ServeForeverOptions {
+  /**
+   * Milliseconds between calls of `serviceActions()` while idle (default
+   * 500); `null` calls it only after requests. Unlike Python, shutdown does
+   * not wait for this interval.
+   */
+  pollInterval?: number | null;
+}
+
+/** A request that `getRequest()` produced, or why there is none. */
+type Slot<Req, Addr> = {
+  done: boolean;
+  value?: [Req, Addr];
+  error?: unknown;
+};
+
+const TIMEOUT = Symbol("timeout");
+const STOP = Symbol("stop");
+const NOTHING = Symbol("nothing");
+
+/**
+ * The base of all servers: Python's `BaseServer`. It owns the request loop
+ * (`serveForever`, `handleRequest`, `shutdown`) and the hooks a subclass
+ * overrides, called in Python's order: `getRequest` → `verifyRequest` →
+ * `processRequest` → `finishRequest` → `shutdownRequest` → `closeRequest`,
+ * with `handleError` when the handler throws.
+ *
+ * Subclasses implement {@linkcode BaseServer.getRequest}; `TCPServer` is the
+ * one to use.
+ *
+ * @typeParam Req What `getRequest()` yields and handlers get as `request`.
+ * @typeParam Addr The client address type.
+ *
+ * @example A server fed from a queue instead of a socket
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { BaseServer } from "../../mod.ts";
+ *
+ * const seen: string[] = [];
+ * class QueueServer extends BaseServer<string, string> {
+ *   queue = ["a", "b"];
+ *   override getRequest(): Promise<[string, string]> {
+ *     const item = this.queue.shift();
+ *     if (item === undefined) return new Promise(() => {}); // nothing more
+ *     return Promise.resolve([item, "queue"]);
+ *   }
+ * }
+ * const server = new QueueServer("queue", (request: string) => {
+ *   seen.push(request);
+ * });
+ * await server.handleRequest();
+ * await server.handleRequest();
+ * assert.deepEqual(seen, ["a", "b"]);
+ * await server.serverClose();
+ * ```
+ */
+export abstract class BaseServer<Req, Addr> {
+  /** The address the server listens on; after binding, the real one. */
+  serverAddress: Addr;
+  /** Makes the handler for each request. */
+  readonly RequestHandlerClass: RequestHandlerClass<Req, Addr, this>;
+  /**
+   * Milliseconds `handleRequest()` waits before calling `handleTimeout()`;
+   * `null` (the default) waits forever. `serveForever()` ignores it.
+   */
+  timeout: number | null = null;
+
+  #closed = false;
+  /** Running `serveForever` loops. */
+  #loops = 0;
+  #shutdownRequested = false;
+  /** Settled when no loop runs; unsettled until the first loop has ended. */
+  #stopped = deferred();
+  #everStopped = false;
+  /** The request being fetched; kept across timeouts so none is lost. */
+  #slot: Slot<Req, Addr> | undefined;
+  /** Loops and `handleRequest` calls waiting for something to happen. */
+  #waiters = new Set<() => void>();
+
+  /**
+   * @param serverAddress Where to serve; its shape depends on the subclass.
+   * @param RequestHandlerClass A `BaseRequestHandler` subclass, or a function
+   * `(request, clientAddress, server)`.
+   */
+  constructor(
+    serverAddress: Addr,
+    RequestHandlerClass: RequestHandlerClass<Req, Addr, BaseServer<Req, Addr>>,
+  ) {
+    checkHandlerClass(RequestHandlerClass);
+    this.serverAddress = serverAddress;
+    this.RequestHandlerClass = RequestHandlerClass as RequestHandlerClass<
+      Req,
+      Addr,
+      this
+    >;
+  }
+
+  /** `true` once {@linkcode BaseServer.serverClose} has run. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /**
+   * Resolves once the server can take requests; `serveForever()` and
+   * `handleRequest()` wait for it. Here at once; `TCPServer` waits for its
+   * bind.
+   *
+   * @returns The server itself.
+   */
+  ready(): Promise<this> {
+    return Promise.resolve(this);
+  }
+
+  /** Starts listening; a no-op here (Python's `server_activate`). */
+  serverActivate(): void | Promise<void> {}
+
+  /**
+   * Handles requests until {@linkcode BaseServer.shutdown} or
+   * {@linkcode BaseServer.serverClose}. Calls `serviceActions()` after each
+   * request and every `pollInterval` ms while idle. Several loops may run on
+   * one server (a pool of loops, as Python's threads calling it); each takes
+   * its own requests.
+   *
+   * @param options `pollInterval` in ms (default 500).
+   * @throws {ServerClosedError} If the server is already closed.
+   */
+  async serveForever(options: ServeForeverOptions = {}): Promise<void> {
+    const pollInterval = options.pollInterval === undefined
+      ? 500
+      : options.pollInterval;
+    if (
+      pollInterval !== null &&
+      !(typeof pollInterval === "number" && pollInterval >= 0 &&
+        pollInterval < Infinity)
+    ) {
+      throw new RangeError(
+        `pollInterval must be null or a finite number of milliseconds >= 0, got ${
+          describe(pollInterval)
+        }`,
+      );
+    }
+    if (this.#closed) throw new ServerClosedError();
+    // Counted before the first await, so an immediate shutdown() sees it.
+    if (this.#loops++ === 0 && this.#everStopped) this.#stopped = deferred();
+    try {
+      await this.ready();
+      for (;;) {
+        const got = await this.#poll(pollInterval, true);
+        if (got === STOP) break;
+        if (got !== TIMEOUT && got !== NOTHING) {
+          await this.#handle(got[0], got[1]);
+        }
+        await this.serviceActions();
+      }
+    } finally {
+      if (--this.#loops === 0) {
+        this.#shutdownRequested = false;
+        this.#everStopped = true;
+        this.#stopped.resolve();
+      }
+    }
+  }
+
+  /**
+   * Asks every `serveForever` loop to stop and resolves once they have
+   * returned. A loop waiting for a client stops at once; one busy with a
+   * request stops after it. On a server that has not served yet, it waits
+   * for the first loop, which then returns without serving (as Python).
+   * Once loops have run and ended, it resolves at once and does not affect
+   * the next loop (unlike Python).
+   *
+   * In a handler of a server that serves one request at a time, do not
+   * `await` it: the loop cannot stop before the handler returns.
+   */
+  async shutdown(): Promise<void> {
+    if (this.#loops === 0 && this.#everStopped) return;
+    this.#shutdownRequested = true;
+    this.#wakeAll();
+    await this.#stopped.promise;
+  }
+
+  /** Called once per loop iteration of `serveForever`; does nothing here. */
+  serviceActions(): void | Promise<void> {}
+
+  /**
+   * Handles one request, waiting at most `timeout` ms for it; on timeout
+   * returns what `handleTimeout()` returns.
+   *
+   * @returns `undefined`, or `handleTimeout()`'s result.
+   * @throws {ServerClosedError} If the server is or becomes closed.
+   */
+  async handleRequest(): Promise<unknown> {
+    if (this.#closed) throw new ServerClosedError();
+    const timeout = this.timeout;
+    if (
+      timeout !== null &&
+      !(typeof timeout === "number" && timeout >= 0 && timeout < Infinity)
+    ) {
+      throw new RangeError(
+        `timeout must be null or a finite number of milliseconds >= 0, got ${
+          describe(timeout)
+        }`,
+      );
+    }
+    await this.ready();
+    const got = await this.#poll(timeout, false);
+    if (got === TIMEOUT) return await this.handleTimeout();
+    if (got === STOP) throw new ServerClosedError();
+    if (got !== NOTHING) await this.#handle(got[0], got[1]);
+    return undefined;
+  }
+
+  /** Called when `handleRequest()` times out; does nothing here. */
+  handleTimeout(): unknown {
+    return undefined;
+  }
+
+  /**
+   * Waits for and returns the next request and its client address.
+   * A `SocketError` here is ignored, as Python ignores `OSError`.
+   */
+  abstract getRequest(): Promise<[Req, Addr]>;
+
+  /**
+   * Decides whether to serve a request; `true` by default. A refused
+   * request goes to `shutdownRequest()` without a handler.
+   *
+   * @param _request The request.
+   * @param _clientAddress The client's address.
+   * @returns Whether to serve it.
+   */
+  verifyRequest(
+    _request: Req,
+    _clientAddress: Addr,
+  ): boolean | Promise<boolean> {
+    return true;
+  }
+
+  /**
+   * Serves a request: `finishRequest()`, then `shutdownRequest()`. Mix-ins
+   * override it to serve concurrently.
+   *
+   * @param request The request.
+   * @param clientAddress The client's address.
+   */
+  async processRequest(request: Req, clientAddress: Addr): Promise<void> {
+    await this.finishRequest(request, clientAddress);
+    await this.shutdownRequest(request);
+  }
+
+  /**
+   * Runs the handler: `setup()`, `handle()`, `finish()`.
+   *
+   * @param request The request.
+   * @param clientAddress The client's address.
+   */
+  async finishRequest(request: Req, clientAddress: Addr): Promise<void> {
+    await runHandler(this.RequestHandlerClass, request, clientAddress, this);
+  }
+
+  /**
+   * Ends a request; here it only calls `closeRequest()`.
+   *
+   * @param request The request.
+   */
+  shutdownRequest(request: Req): void | Promise<void> {
+    return this.closeRequest(request);
+  }
+
+  /**
+   * Releases a request; does nothing here.
+   *
+   * @param _request The request.
+   */
+  closeRequest(_request: Req): void | Promise<void> {}
+
+  /**
+   * Reports a handler's error; the server then ends the request and goes
+   * on. The default prints Python's report to stderr: a rule, the client's
+   * address, the stack, a rule. Unlike Python the error is passed in.
+   *
+   * @param _request The request.
+   * @param clientAddress The client's address.
+   * @param error What the handler threw.
+   */
+  handleError(
+    _request: Req,
+    clientAddress: Addr,
+    error: unknown,
+  ): void | Promise<void> {
+    const rule = "-".repeat(40);
+    const detail = error instanceof Error
+      ? (error.stack ?? `${error.name}: ${error.message}`)
+      : String(error);
+    console.error(
+      `${rule}\nException occurred during processing of request from ${
+        describeAddress(clientAddress)
+      }\n${detail}\n${rule}`,
+    );
+  }
+
+  /**
+   * Closes the server. Loops in `serveForever` return, and waiting
+   * `handleRequest` calls reject. Subclasses extend it and call `super`.
+   * Safe to call more than once.
+   */
+  async serverClose(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#wakeAll();
+    if (this.#loops === 0) {
+      // a shutdown() waiting for a first loop that will never come
+      this.#everStopped = true;
+      this.#stopped.resolve();
+    }
+    const slot = this.#slot;
+    this.#slot = undefined;
+    // A request fetched but never served is closed, not leaked.
+    if (slot?.value) await this.closeRequest(slot.value[0]);
+    else if (slot && !slot.done) slot.done = true; // its result is dropped
+  }
+
+  /** Closes the server at the end of an `await using` block. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.serverClose();
+  }
+
+  /** One request through Python's `_handle_request_noblock`. */
+  async #handle(request: Req, clientAddress: Addr): Promise<void> {
+    let verified: boolean;
+    try {
+      verified = await this.verifyRequest(request, clientAddress);
+    } catch (error) {
+      await this.#quietShutdown(request); // Python leaks the connection here
+      throw error;
+    }
+    if (!verified) {
+      await this.shutdownRequest(request);
+      return;
+    }
+    try {
+      await this.processRequest(request, clientAddress);
+    } catch (error) {
+      try {
+        await this.handleError(request, clientAddress, error);
+      } finally {
+        await this.#quietShutdown(request); // even if handleError throws
+      }
+    }
+  }
+
+  async #quietShutdown(request: Req): Promise<void> {
+    try {
+      await this.shutdownRequest(request);
+    } catch {
+      // the original error matters more
+    }
+  }
+
+  /**
+   * Waits up to `waitMs` for a request. Returns it, `TIMEOUT`, `STOP`
+   * (shutdown requested, when `forLoop`, or closed), or `NOTHING` (the
+   * fetch failed with a socket error, which Python ignores).
+   */
+  async #poll(
+    waitMs: number | null,
+    forLoop: boolean,
+  ): Promise<[Req, Addr] | typeof TIMEOUT | typeof STOP | typeof NOTHING> {
+    const deadline = waitMs === null ? Infinity : performance.now() + waitMs;
+    let waited = false;
+    for (;;) {
+      if (this.#closed) return STOP;
+      // bpo-35017: after shutdown, a request that is ready stays queued.
+      if (forLoop && this.#shutdownRequested) return STOP;
+      const slot = this.#slot ??= this.#fetch();
+      if (slot.done) {
+        this.#slot = undefined;
+        if (slot.value) return slot.value;
+        if (slot.error instanceof ServerClosedError) return STOP;
+        if (slot.error instanceof SocketError) return NOTHING;
+        throw slot.error;
+      }
+      const remaining = deadline - performance.now();
+      if (remaining <= 0 && waited) return TIMEOUT;
+      waited = true;
+      await new Promise<void>((resolve) => {
+        const wake = () => {
+          if (timer !== undefined) clearTimeout(timer);
+          this.#waiters.delete(wake);
+          resolve();
+        };
+        const timer = remaining === Infinity
+          ? undefined
+          : setTimeout(wake, Math.max(remaining, 0));
+        this.#waiters.add(wake);
+      });
+    }
+  }
+
+  /** Starts `getRequest()`; one handler per fetch, however long it waits. */
+  #fetch(): Slot<Req, Addr> {
+    const slot: Slot<Req, Addr> = { done: false };
+    this.getRequest().then(
+      (value) => {
+        if (slot.done) {
+          // dropped by serverClose: do not leak what arrived late
+          void this.closeRequest(value[0]);
+          return;
+        }
+        slot.done = true;
+        slot.value = value;
+        this.#wakeAll();
+      },
+      (error) => {
+        slot.done = true;
+        slot.error = error;
+        this.#wakeAll();
+      },
+    );
+    return slot;
+  }
+
+  #wakeAll(): void {
+    for (const wake of [...this.#waiters]) wake();
+  }
+}
