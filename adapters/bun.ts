@@ -61,6 +61,8 @@ interface BunListener {
   readonly hostname: string;
   readonly port: number;
   readonly fd?: number;
+  /** Fills `out` with the bound address (what `hostname` was resolved to). */
+  getsockname?(out: { address?: string; port?: number }): void;
   stop(closeActiveConnections?: boolean): void;
 }
 interface BunApi {
@@ -243,7 +245,12 @@ class BunTcpListener implements StreamListener {
   constructor(listener: BunListener, backlog: number) {
     this.#listener = listener;
     this.#backlog = backlog;
-    this.address = { hostname: listener.hostname, port: listener.port };
+    const bound: { address?: string; port?: number } = {};
+    listener.getsockname?.(bound);
+    this.address = {
+      hostname: bound.address ?? listener.hostname,
+      port: bound.port ?? listener.port,
+    };
   }
 
   get fd(): number | undefined {

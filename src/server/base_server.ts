@@ -124,7 +124,9 @@ export abstract class BaseServer<Req, Addr> {
    * @returns The server itself.
    */
   ready(): Promise<this> {
-    return Promise.resolve(this);
+    return this.#closed
+      ? Promise.reject(new ServerClosedError())
+      : Promise.resolve(this);
   }
 
   /** Starts listening; a no-op here (Python's `server_activate`). */
@@ -139,6 +141,7 @@ export abstract class BaseServer<Req, Addr> {
    *
    * @param options `pollInterval` in ms (default 500).
    * @throws {ServerClosedError} If the server is already closed.
+   * @throws {SocketError} If the server could not bind (`ready()` rejected).
    */
   async serveForever(options: ServeForeverOptions = {}): Promise<void> {
     const pollInterval = options.pollInterval === undefined
@@ -155,7 +158,6 @@ export abstract class BaseServer<Req, Addr> {
         }`,
       );
     }
-    if (this.#closed) throw new ServerClosedError();
     // Counted before the first await, so an immediate shutdown() sees it.
     if (this.#loops++ === 0 && this.#everStopped) this.#stopped = deferred();
     try {
@@ -206,7 +208,6 @@ export abstract class BaseServer<Req, Addr> {
    * @throws {ServerClosedError} If the server is or becomes closed.
    */
   async handleRequest(): Promise<unknown> {
-    if (this.#closed) throw new ServerClosedError();
     const timeout = this.timeout;
     if (
       timeout !== null &&

@@ -85,6 +85,7 @@ export class TCPServer extends BaseServer<StreamSocket, NetAddress> {
   #listener: StreamListener | undefined;
   #bound = false;
   #ready = deferred();
+  #bindError: unknown;
 
   /**
    * @param serverAddress `{ hostname, port }`; an IPv4 or IPv6 literal or a
@@ -139,6 +140,8 @@ export class TCPServer extends BaseServer<StreamSocket, NetAddress> {
    * @returns The server itself.
    */
   override async ready(): Promise<this> {
+    if (this.#bindError !== undefined) throw this.#bindError;
+    await super.ready();
     await this.#ready.promise;
     return this;
   }
@@ -255,7 +258,8 @@ export class TCPServer extends BaseServer<StreamSocket, NetAddress> {
       await this.serverBind();
       await this.serverActivate();
     } catch (error) {
-      this.#ready.reject(error); // first, so ready() reports the real cause
+      this.#bindError = error; // ready() reports the real cause, not "closed"
+      this.#ready.reject(error);
       await this.serverClose(); // bpo-22435: a failed bind leaks nothing
     }
   }
