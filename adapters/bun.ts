@@ -19,11 +19,8 @@
  */
 
 import { type Deferred, deferred } from "../src/_deferred.ts";
-import {
-  ServerClosedError,
-  SocketError,
-  toSocketError,
-} from "../src/errors.ts";
+import { SocketError, toSocketError } from "../src/errors.ts";
+import { AcceptQueue, ReadQueue } from "../src/io/push_queue.ts";
 import type {
   Driver,
   NetAddress,
@@ -75,7 +72,6 @@ interface BunApi {
   }): BunListener;
 }
 
-const DEFAULT_READ_BUFFER = 65536;
 /** How long `close()` lets unsent bytes drain to a peer before dropping them. */
 const LINGER_MS = 10_000;
 
@@ -84,15 +80,9 @@ type PendingWrite = { data: Uint8Array; done: Deferred<void> };
 class BunConn implements StreamConn {
   readonly localAddress: NetAddress;
   readonly remoteAddress: NetAddress;
-  readBufferSize = DEFAULT_READ_BUFFER;
+  readonly input: ReadQueue;
   #socket: BunSocket;
-  #chunks: Uint8Array[] = [];
-  #queued = 0;
-  #paused = false;
-  #ended = false;
   #closed = false;
-  #error: Error | undefined;
-  #reader: Deferred<Uint8Array | null> | undefined;
   /** Bytes Bun did not take yet, oldest first. */
   #unsent: PendingWrite[] = [];
   /** What to do once `#unsent` is empty: send FIN, or close. */
@@ -109,38 +99,21 @@ class BunConn implements StreamConn {
       hostname: socket.remoteAddress,
       port: socket.remotePort,
     };
+    this.input = new ReadQueue(() => socket.pause(), () => socket.resume());
   }
 
-  onData(chunk: Uint8Array): void {
-    const reader = this.#reader;
-    if (reader) {
-      this.#reader = undefined;
-      reader.resolve(chunk);
-      return;
-    }
-    this.#chunks.push(chunk);
-    this.#queued += chunk.length;
-    if (this.#queued >= this.readBufferSize && !this.#paused) {
-      this.#paused = true;
-      this.#socket.pause();
-    }
+  get readBufferSize(): number {
+    return this.input.readBufferSize;
   }
 
-  onEnd(error?: Error): void {
-    if (this.#ended) return;
-    this.#ended = true;
-    this.#error = error;
-    const reader = this.#reader;
-    this.#reader = undefined;
-    if (!reader) return;
-    if (error) reader.reject(error);
-    else reader.resolve(null);
+  set readBufferSize(bytes: number) {
+    this.input.readBufferSize = bytes;
   }
 
   onClose(error?: Error): void {
     this.#closed = true;
     clearTimeout(this.#lingerTimer);
-    this.onEnd(error ? toSocketError(error, "ECONNRESET") : undefined);
+    this.input.end(error ? toSocketError(error, "ECONNRESET") : undefined);
     const failure = new SocketError("EPIPE", "the connection is closed");
     for (const pending of this.#unsent.splice(0)) pending.done.reject(failure);
   }
@@ -164,26 +137,13 @@ class BunConn implements StreamConn {
   }
 
   read(): Promise<Uint8Array | null> {
-    const chunk = this.#chunks.shift();
-    if (chunk) {
-      this.#queued -= chunk.length;
-      if (this.#paused && this.#queued < this.readBufferSize) {
-        this.#paused = false;
-        this.#socket.resume();
-      }
-      return Promise.resolve(chunk);
-    }
-    if (this.#ended) {
-      return this.#error ? Promise.reject(this.#error) : Promise.resolve(null);
-    }
-    this.#reader = deferred();
-    return this.#reader.promise;
+    return this.input.read();
   }
 
   write(data: Uint8Array): Promise<void> {
     if (this.#closed) {
       return Promise.reject(
-        this.#error ?? new SocketError("EPIPE", "the connection is closed"),
+        new SocketError("EPIPE", "the connection is closed"),
       );
     }
     if (this.#unsent.length === 0) {
@@ -209,9 +169,7 @@ class BunConn implements StreamConn {
   }
 
   close(): void {
-    this.#chunks = [];
-    this.#queued = 0;
-    this.onEnd();
+    this.input.clear();
     if (this.#closed) return;
     if (this.#unsent.length === 0) {
       this.#closed = true;
@@ -236,15 +194,13 @@ class BunConn implements StreamConn {
 
 class BunTcpListener implements StreamListener {
   readonly address: NetAddress;
+  readonly queue: AcceptQueue<BunConn>;
   #listener: BunListener;
-  #backlog: number;
-  #queue: BunConn[] = [];
-  #waiter: Deferred<StreamConn> | undefined;
   #closed = false;
 
-  constructor(listener: BunListener, backlog: number) {
+  constructor(listener: BunListener, queue: AcceptQueue<BunConn>) {
     this.#listener = listener;
-    this.#backlog = backlog;
+    this.queue = queue;
     const bound: { address?: string; port?: number } = {};
     listener.getsockname?.(bound);
     this.address = {
@@ -257,32 +213,14 @@ class BunTcpListener implements StreamListener {
     return this.#closed ? undefined : this.#listener.fd;
   }
 
-  onOpen(conn: BunConn): void {
-    const waiter = this.#waiter;
-    if (waiter) {
-      this.#waiter = undefined;
-      waiter.resolve(conn);
-    } else if (!this.#closed && this.#queue.length < this.#backlog) {
-      this.#queue.push(conn);
-    } else {
-      conn.reset();
-    }
-  }
-
   accept(): Promise<StreamConn> {
-    if (this.#closed) return Promise.reject(new ServerClosedError());
-    const conn = this.#queue.shift();
-    if (conn) return Promise.resolve(conn);
-    this.#waiter = deferred();
-    return this.#waiter.promise;
+    return this.queue.accept();
   }
 
   close(): Promise<void> {
     if (this.#closed) return Promise.resolve();
     this.#closed = true;
-    this.#waiter?.reject(new ServerClosedError());
-    this.#waiter = undefined;
-    for (const conn of this.#queue.splice(0)) conn.reset();
+    this.queue.close();
     // false: connections being served are the handlers' to close.
     this.#listener.stop(false);
     return Promise.resolve();
@@ -294,20 +232,22 @@ export const driver: Driver = {
   name: "bun",
   listenTcp(options: TcpListenOptions): Promise<StreamListener> {
     const bun = (globalThis as unknown as { Bun: BunApi }).Bun;
-    let listener: BunTcpListener | undefined;
+    const queue = new AcceptQueue<BunConn>(options.backlog, (c) => c.reset());
+    // One handler set per listener, shared by its sockets (Bun's fast path).
     const handlers: BunHandlers = {
       binaryType: "uint8array",
       open(socket) {
         // Bun turns TCP_NODELAY on; the other runtimes and Python leave it off.
         socket.setNoDelay(false);
         socket.data = new BunConn(socket);
-        listener!.onOpen(socket.data);
+        queue.push(socket.data);
       },
-      data: (socket, chunk) => socket.data.onData(chunk),
+      data: (socket, chunk) => socket.data.input.push(chunk),
       drain: (socket) => socket.data.onDrain(),
-      end: (socket) => socket.data.onEnd(),
+      end: (socket) => socket.data.input.end(),
       close: (socket, error) => socket.data?.onClose(error),
-      error: (socket, error) => socket.data?.onEnd(toSocketError(error, "EIO")),
+      error: (socket, error) =>
+        socket.data?.input.end(toSocketError(error, "EIO")),
     };
     try {
       const raw = bun.listen({
@@ -317,8 +257,7 @@ export const driver: Driver = {
         ...(options.reusePort ? { reusePort: true } : {}),
         socket: handlers,
       });
-      listener = new BunTcpListener(raw, options.backlog);
-      return Promise.resolve(listener);
+      return Promise.resolve(new BunTcpListener(raw, queue));
     } catch (error) {
       // Bun gives no code when the host does not resolve.
       return Promise.reject(toSocketError(error, "ENOTFOUND"));

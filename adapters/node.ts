@@ -15,13 +15,12 @@
  */
 
 import * as net from "node:net";
-import { type Deferred, deferred } from "../src/_deferred.ts";
 import {
   NotSupportedError,
-  ServerClosedError,
   SocketError,
   toSocketError,
 } from "../src/errors.ts";
+import { AcceptQueue, ReadQueue } from "../src/io/push_queue.ts";
 import type {
   Driver,
   NetAddress,
@@ -32,7 +31,6 @@ import type {
 
 /** How long `close()` lets queued writes drain to a peer before dropping them. */
 const LINGER_MS = 10_000;
-const DEFAULT_READ_BUFFER = 65536;
 
 /** A write failure; Node's own "stream closed" errors become `EPIPE`. */
 function writeError(error: unknown): Error {
@@ -48,14 +46,8 @@ function writeError(error: unknown): Error {
 class NodeConn implements StreamConn {
   readonly localAddress: NetAddress;
   readonly remoteAddress: NetAddress;
-  readBufferSize = DEFAULT_READ_BUFFER;
   #socket: net.Socket;
-  #chunks: Uint8Array[] = [];
-  #queued = 0;
-  #paused = false;
-  #ended = false;
-  #error: Error | undefined;
-  #reader: Deferred<Uint8Array | null> | undefined;
+  #input: ReadQueue;
 
   constructor(socket: net.Socket) {
     this.#socket = socket;
@@ -67,63 +59,34 @@ class NodeConn implements StreamConn {
       hostname: socket.remoteAddress ?? "",
       port: socket.remotePort ?? 0,
     };
-    socket.on("data", (chunk: Uint8Array) => this.#onData(chunk));
-    socket.on("end", () => this.#finish(undefined));
-    socket.on("error", (error) => this.#finish(toSocketError(error, "EIO")));
-    socket.on("close", () => this.#finish(undefined));
-  }
-
-  #onData(chunk: Uint8Array): void {
-    // A plain Uint8Array view, so results compare equal on every runtime.
-    const bytes = new Uint8Array(
-      chunk.buffer,
-      chunk.byteOffset,
-      chunk.byteLength,
+    const input = this.#input = new ReadQueue(
+      () => socket.pause(),
+      () => socket.resume(),
     );
-    const reader = this.#reader;
-    if (reader) {
-      this.#reader = undefined;
-      reader.resolve(bytes);
-      return;
-    }
-    this.#chunks.push(bytes);
-    this.#queued += bytes.length;
-    if (this.#queued >= this.readBufferSize && !this.#paused) {
-      this.#paused = true;
-      this.#socket.pause();
-    }
+    socket.on("data", (chunk: Uint8Array) => {
+      // A plain Uint8Array view, so results compare equal on every runtime.
+      input.push(
+        new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength),
+      );
+    });
+    socket.on("end", () => input.end());
+    socket.on("error", (error) => input.end(toSocketError(error, "EIO")));
+    socket.on("close", () => input.end());
   }
 
-  #finish(error: Error | undefined): void {
-    if (this.#ended) return;
-    this.#ended = true;
-    this.#error = error;
-    const reader = this.#reader;
-    this.#reader = undefined;
-    if (!reader) return;
-    if (error) reader.reject(error);
-    else reader.resolve(null);
+  get readBufferSize(): number {
+    return this.#input.readBufferSize;
+  }
+
+  set readBufferSize(bytes: number) {
+    this.#input.readBufferSize = bytes;
   }
 
   read(): Promise<Uint8Array | null> {
-    const chunk = this.#chunks.shift();
-    if (chunk) {
-      this.#queued -= chunk.length;
-      if (this.#paused && this.#queued < this.readBufferSize) {
-        this.#paused = false;
-        this.#socket.resume();
-      }
-      return Promise.resolve(chunk);
-    }
-    if (this.#ended) {
-      return this.#error ? Promise.reject(this.#error) : Promise.resolve(null);
-    }
-    this.#reader = deferred();
-    return this.#reader.promise;
+    return this.#input.read();
   }
 
   write(data: Uint8Array): Promise<void> {
-    if (this.#error) return Promise.reject(this.#error);
     return new Promise((resolve, reject) => {
       // The callback runs once Node has handed the bytes to the kernel.
       this.#socket.write(data, (error) => {
@@ -140,9 +103,7 @@ class NodeConn implements StreamConn {
 
   close(): void {
     const socket = this.#socket;
-    this.#chunks = [];
-    this.#queued = 0;
-    this.#finish(undefined);
+    this.#input.clear();
     if (socket.destroyed) return;
     if (socket.writableLength === 0) {
       socket.destroy();
@@ -175,17 +136,16 @@ class NodeConn implements StreamConn {
 class NodeListener implements StreamListener {
   readonly address: NetAddress;
   #server: net.Server;
-  #backlog: number;
-  #queue: NodeConn[] = [];
-  #waiter: Deferred<StreamConn> | undefined;
-  #closed = false;
+  #queue: AcceptQueue<NodeConn>;
 
   constructor(server: net.Server, backlog: number) {
     this.#server = server;
-    this.#backlog = backlog;
+    this.#queue = new AcceptQueue(backlog, (conn) => conn.reset());
     const bound = server.address() as net.AddressInfo;
     this.address = { hostname: bound.address, port: bound.port };
-    server.on("connection", (socket: net.Socket) => this.#onConnection(socket));
+    server.on("connection", (socket: net.Socket) => {
+      this.#queue.push(new NodeConn(socket));
+    });
     // Accept failures (EMFILE, ...) lose that one client; the server goes on.
     server.on("error", () => {});
   }
@@ -196,36 +156,15 @@ class NodeListener implements StreamListener {
     return typeof fd === "number" && fd >= 0 ? fd : undefined;
   }
 
-  #onConnection(socket: net.Socket): void {
-    const conn = new NodeConn(socket);
-    const waiter = this.#waiter;
-    if (waiter) {
-      this.#waiter = undefined;
-      waiter.resolve(conn);
-    } else if (!this.#closed && this.#queue.length < this.#backlog) {
-      this.#queue.push(conn);
-    } else {
-      conn.reset();
-    }
-  }
-
   accept(): Promise<StreamConn> {
-    if (this.#closed) return Promise.reject(new ServerClosedError());
-    const conn = this.#queue.shift();
-    if (conn) return Promise.resolve(conn);
-    this.#waiter = deferred();
-    return this.#waiter.promise;
+    return this.#queue.accept();
   }
 
   close(): Promise<void> {
-    if (this.#closed) return Promise.resolve();
-    this.#closed = true;
-    this.#waiter?.reject(new ServerClosedError());
-    this.#waiter = undefined;
-    for (const conn of this.#queue.splice(0)) conn.reset();
+    this.#queue.close();
     // The descriptor closes synchronously; the callback would also wait for
     // every accepted connection to end, which is not ours to wait for.
-    this.#server.close();
+    if (this.#server.listening) this.#server.close();
     return Promise.resolve();
   }
 }

@@ -1,0 +1,193 @@
+/**
+ * Pull interfaces over push runtimes. Bun and Node hand over data and
+ * connections through callbacks; these queues let the core read and accept
+ * by pull, with a bound on what waits in memory.
+ *
+ * @module
+ */
+
+import { type Deferred, deferred } from "../_deferred.ts";
+import { ServerClosedError } from "../errors.ts";
+
+/**
+ * Bytes pushed by a socket's data callback, read by pull. Past
+ * `readBufferSize` queued bytes it calls `pause` (the runtime stops reading
+ * the socket, so the kernel window closes); once reads bring it below, it
+ * calls `resume`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { ReadQueue } from "./push_queue.ts";
+ *
+ * const events: string[] = [];
+ * const queue = new ReadQueue(() => events.push("pause"), () => events.push("resume"));
+ * queue.readBufferSize = 4;
+ * queue.push(new Uint8Array(5));
+ * assert.deepEqual(events, ["pause"]);
+ * assert.equal((await queue.read())?.length, 5);
+ * assert.deepEqual(events, ["pause", "resume"]);
+ * queue.end();
+ * assert.equal(await queue.read(), null);
+ * ```
+ */
+export class ReadQueue {
+  /** Queued bytes past which the socket is paused. */
+  readBufferSize = 65536;
+  #pause: () => void;
+  #resume: () => void;
+  #chunks: Uint8Array[] = [];
+  #queued = 0;
+  #paused = false;
+  #ended = false;
+  #error: Error | undefined;
+  #reader: Deferred<Uint8Array | null> | undefined;
+
+  /**
+   * @param pause Stops the runtime reading the socket.
+   * @param resume Starts it again.
+   */
+  constructor(pause: () => void, resume: () => void) {
+    this.#pause = pause;
+    this.#resume = resume;
+  }
+
+  /** Whether the stream has ended (end of stream, error or close). */
+  get ended(): boolean {
+    return this.#ended;
+  }
+
+  /**
+   * Adds a chunk from the data callback; hands it straight to a waiting read.
+   *
+   * @param chunk Bytes the caller gives up.
+   */
+  push(chunk: Uint8Array): void {
+    const reader = this.#reader;
+    if (reader) {
+      this.#reader = undefined;
+      reader.resolve(chunk);
+      return;
+    }
+    this.#chunks.push(chunk);
+    this.#queued += chunk.length;
+    if (this.#queued >= this.readBufferSize && !this.#paused) {
+      this.#paused = true;
+      this.#pause();
+    }
+  }
+
+  /**
+   * Marks the end of the stream: reads drain the queue, then return `null`,
+   * or reject with `error`. Later calls change nothing.
+   *
+   * @param error Why the stream failed, if it did.
+   */
+  end(error?: Error): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    this.#error = error;
+    const reader = this.#reader;
+    this.#reader = undefined;
+    if (!reader) return;
+    if (error) reader.reject(error);
+    else reader.resolve(null);
+  }
+
+  /** Ends the stream and drops what is queued (the connection closed). */
+  clear(): void {
+    this.#chunks = [];
+    this.#queued = 0;
+    this.end();
+  }
+
+  /** The next chunk, or `null` at end of stream. One read at a time. */
+  read(): Promise<Uint8Array | null> {
+    const chunk = this.#chunks.shift();
+    if (chunk) {
+      this.#queued -= chunk.length;
+      if (this.#paused && this.#queued < this.readBufferSize) {
+        this.#paused = false;
+        this.#resume();
+      }
+      return Promise.resolve(chunk);
+    }
+    if (this.#ended) {
+      return this.#error ? Promise.reject(this.#error) : Promise.resolve(null);
+    }
+    this.#reader = deferred();
+    return this.#reader.promise;
+  }
+}
+
+/**
+ * Connections pushed by a listener's callback, accepted by pull. At most
+ * `limit` wait; past that, and after `close()`, new ones go to `refuse`
+ * (which resets them, as a full kernel backlog turns clients away).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { AcceptQueue } from "./push_queue.ts";
+ *
+ * const refused: string[] = [];
+ * const queue = new AcceptQueue<string>(1, (item) => refused.push(item));
+ * queue.push("a");
+ * queue.push("b");
+ * assert.equal(await queue.accept(), "a");
+ * assert.deepEqual(refused, ["b"]);
+ * queue.close();
+ * await assert.rejects(queue.accept());
+ * ```
+ */
+export class AcceptQueue<T> {
+  #limit: number;
+  #refuse: (item: T) => void;
+  #items: T[] = [];
+  #waiter: Deferred<T> | undefined;
+  #closed = false;
+
+  /**
+   * @param limit How many may wait to be accepted.
+   * @param refuse Turns away one that cannot wait.
+   */
+  constructor(limit: number, refuse: (item: T) => void) {
+    this.#limit = limit;
+    this.#refuse = refuse;
+  }
+
+  /**
+   * Adds a connection from the listener's callback.
+   *
+   * @param item The new connection.
+   */
+  push(item: T): void {
+    const waiter = this.#waiter;
+    if (waiter) {
+      this.#waiter = undefined;
+      waiter.resolve(item);
+    } else if (!this.#closed && this.#items.length < this.#limit) {
+      this.#items.push(item);
+    } else {
+      this.#refuse(item);
+    }
+  }
+
+  /** The next connection; rejects with `ServerClosedError` once closed. */
+  accept(): Promise<T> {
+    if (this.#closed) return Promise.reject(new ServerClosedError());
+    const item = this.#items.shift();
+    if (item !== undefined) return Promise.resolve(item);
+    this.#waiter = deferred();
+    return this.#waiter.promise;
+  }
+
+  /** Refuses everything waiting and every later push; fails a waiting accept. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#waiter?.reject(new ServerClosedError());
+    this.#waiter = undefined;
+    for (const item of this.#items.splice(0)) this.#refuse(item);
+  }
+}
