@@ -6,7 +6,7 @@
  * pull interface: reads come from a bounded queue (the socket is paused past
  * `readBufferSize`) and unsent bytes are kept and sent from `drain`.
  *
- * @example
+ * @example Runs on Bun only, so `deno test --doc` skips it
  * ```ts ignore
  * import { TCPServer } from "../mod.ts";
  * import { driver } from "./bun.ts";

@@ -6,7 +6,7 @@
  * option instead of letting Deno end the process.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { TCPServer } from "../mod.ts";
  * import { driver } from "./deno.ts";
  *
