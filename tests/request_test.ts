@@ -19,6 +19,7 @@ import {
   Client,
   DRIVERS,
   exchange,
+  fdCount,
   halfCloseSkip,
   LIMIT,
   LOCAL,
@@ -429,6 +430,74 @@ for (const driver of DRIVERS) {
         (errors[0] as SocketError).code,
       );
     });
+
+    it(
+      "leaks no descriptor over 200 clients that reset mid-request",
+      LIMIT,
+      async () => {
+        class Reader extends StreamRequestHandler {
+          override async handle() {
+            await this.rfile.read();
+          }
+        }
+        await using server = new TCPServer(LOCAL, Reader, options);
+        server.handleError = () => {};
+        await server.ready();
+        const serving = server.serveForever({ pollInterval: 10 });
+        const before = fdCount();
+        for (let i = 0; i < 200; i++) {
+          const client = await Client.connect(server.serverAddress.port);
+          await client.write("partial request");
+          client.reset();
+        }
+        // one more, served normally, proves the loop is past the resets
+        await exchange(server.serverAddress.port, "last");
+        await sleep(100);
+        assert.ok(
+          fdCount() <= before + 2,
+          `fds before ${before}, after ${fdCount()}`,
+        );
+        await server.shutdown();
+        await serving;
+      },
+    );
+
+    it(
+      "bounds the clients waiting to be served by requestQueueSize",
+      LIMIT,
+      async () => {
+        await using server = new TCPServer(LOCAL, BaseRequestHandler, {
+          ...options,
+          bindAndActivate: false,
+        });
+        server.requestQueueSize = 2;
+        await server.serverBind();
+        server.serverActivate();
+        const attempts = [1, 2, 3, 4, 5, 6].map(() =>
+          Client.connect(server.serverAddress.port).catch(() => undefined)
+        );
+        const settled = await Promise.all(
+          attempts.map((attempt) =>
+            Promise.race([attempt, sleep(800).then(() => "pending" as const)])
+          ),
+        );
+        const clients = settled.filter((c): c is Client => c instanceof Client);
+        if (driver.name === "deno") {
+          // Deno accepts by pull: the kernel backlog holds backlog + 1 and
+          // Linux drops further SYNs, so those connects stay pending.
+          assert.ok(clients.length <= 3, `${clients.length} connected`);
+        } else {
+          // Bun and Node accept eagerly; past the queue they reset clients.
+          const dropped = await Promise.all(
+            clients.map((c) => c.closedWithin(2000)),
+          );
+          assert.ok(dropped.filter(Boolean).length >= clients.length - 3);
+        }
+        for (const client of clients) client.close();
+        await server.serverClose();
+        for (const attempt of attempts) void attempt.then((c) => c?.close());
+      },
+    );
 
     it(
       "times out a silent client after StreamRequestHandler.timeout",
