@@ -43,3 +43,33 @@ export function checkOptionKeys(
     }
   }
 }
+
+/**
+ * Throws a `RangeError` unless `value` is `null` or a finite number of
+ * milliseconds from 0 up.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { checkDuration } from "./options.ts";
+ *
+ * checkDuration(null, "timeout");
+ * checkDuration(500, "timeout");
+ * assert.throws(() => checkDuration(-1, "timeout"), RangeError);
+ * ```
+ *
+ * @param value The duration to check.
+ * @param name How to name it in the message.
+ */
+export function checkDuration(value: unknown, name: string): void {
+  if (
+    value !== null &&
+    !(typeof value === "number" && value >= 0 && value < Infinity)
+  ) {
+    throw new RangeError(
+      `${name} must be null or a finite number of milliseconds >= 0, got ${
+        describe(value)
+      }`,
+    );
+  }
+}

@@ -6,6 +6,7 @@
  */
 
 import { TimeoutError } from "../errors.ts";
+import { checkDuration } from "../options.ts";
 import type { NetAddress, StreamConn } from "../transport.ts";
 import { toBytes } from "./bytes.ts";
 
@@ -67,11 +68,7 @@ export class StreamSocket {
   }
 
   set timeout(ms: number | null) {
-    if (ms !== null && !(typeof ms === "number" && ms >= 0 && ms < Infinity)) {
-      throw new RangeError(
-        `timeout must be null or a finite number of milliseconds >= 0, got ${ms}`,
-      );
-    }
+    checkDuration(ms, "timeout");
     this.#timeout = ms;
   }
 

@@ -4,7 +4,7 @@
  * @module
  */
 
-import { describe, describeAddress } from "../address.ts";
+import { describeAddress } from "../address.ts";
 import { deferred } from "../_deferred.ts";
 import { ServerClosedError, SocketError } from "../errors.ts";
 import {
@@ -12,6 +12,7 @@ import {
   type RequestHandlerClass,
   runHandler,
 } from "../handler/base_handler.ts";
+import { checkDuration } from "../options.ts";
 
 /** Options of {@linkcode BaseServer.serveForever}. */
 export interface ServeForeverOptions {
@@ -147,17 +148,7 @@ export abstract class BaseServer<Req, Addr> {
     const pollInterval = options.pollInterval === undefined
       ? 500
       : options.pollInterval;
-    if (
-      pollInterval !== null &&
-      !(typeof pollInterval === "number" && pollInterval >= 0 &&
-        pollInterval < Infinity)
-    ) {
-      throw new RangeError(
-        `pollInterval must be null or a finite number of milliseconds >= 0, got ${
-          describe(pollInterval)
-        }`,
-      );
-    }
+    checkDuration(pollInterval, "pollInterval");
     // Counted before the first await, so an immediate shutdown() sees it.
     if (this.#loops++ === 0 && this.#everStopped) this.#stopped = deferred();
     try {
@@ -209,16 +200,7 @@ export abstract class BaseServer<Req, Addr> {
    */
   async handleRequest(): Promise<unknown> {
     const timeout = this.timeout;
-    if (
-      timeout !== null &&
-      !(typeof timeout === "number" && timeout >= 0 && timeout < Infinity)
-    ) {
-      throw new RangeError(
-        `timeout must be null or a finite number of milliseconds >= 0, got ${
-          describe(timeout)
-        }`,
-      );
-    }
+    checkDuration(timeout, "timeout");
     await this.ready();
     const got = await this.#poll(timeout, false);
     if (got === TIMEOUT) return await this.handleTimeout();
