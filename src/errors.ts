@@ -63,6 +63,8 @@ export class SocketError extends Error {
   readonly code: string;
 
   /**
+   * Makes a socket error.
+   *
    * @param code The system error code.
    * @param message A human-readable description.
    * @param options `cause`: the runtime's original error.
@@ -89,7 +91,11 @@ export class SocketError extends Error {
  * ```
  */
 export class TimeoutError extends SocketError {
-  /** @param message What timed out. */
+  /**
+   * Makes a timeout error.
+   *
+   * @param message What timed out.
+   */
   constructor(message: string) {
     super(ErrorCode.ETIMEDOUT, message);
     this.name = "TimeoutError";
@@ -116,7 +122,11 @@ export class LineTooLongError extends Error {
   /** The limit that was exceeded, in bytes. */
   readonly limit: number;
 
-  /** @param limit The limit that was exceeded, in bytes. */
+  /**
+   * Makes a line-too-long error.
+   *
+   * @param limit The limit that was exceeded, in bytes.
+   */
   constructor(limit: number) {
     super(`line longer than the limit of ${limit} bytes`);
     this.name = "LineTooLongError";
@@ -139,7 +149,11 @@ export class ServerClosedError extends Error {
   /** Always `ERR_SERVER_CLOSED`. */
   readonly code: "ERR_SERVER_CLOSED" = ErrorCode.ERR_SERVER_CLOSED;
 
-  /** @param message What was closed. */
+  /**
+   * Makes a server-closed error.
+   *
+   * @param message What was closed.
+   */
   constructor(message = "server is closed") {
     super(message);
     this.name = "ServerClosedError";
@@ -163,7 +177,11 @@ export class NotSupportedError extends Error {
   /** Always `ERR_NOT_SUPPORTED`. */
   readonly code: "ERR_NOT_SUPPORTED" = ErrorCode.ERR_NOT_SUPPORTED;
 
-  /** @param message What is missing, on which runtime, and the alternative. */
+  /**
+   * Makes a not-supported error.
+   *
+   * @param message What is missing, on which runtime, and the alternative.
+   */
   constructor(message: string) {
     super(message);
     this.name = "NotSupportedError";

@@ -46,14 +46,14 @@ export class StreamRequestHandler<Srv = BaseServer<StreamSocket, NetAddress>>
    * Bytes the runtime may read ahead of the handler; -1 (the default) means
    * 64 KiB. A client sending faster is held back, not buffered.
    */
-  static rbufsize = -1;
+  static rbufsize: number = -1;
   /**
    * Bytes `wfile` collects before sending; 0 (the default) sends every
    * write at once, -1 means 8 KiB.
    */
-  static wbufsize = 0;
+  static wbufsize: number = 0;
   /** Set `TCP_NODELAY` on the connection; off by default, as Python. */
-  static disableNagleAlgorithm = false;
+  static disableNagleAlgorithm: boolean = false;
 
   /** The connection: the same object as `request`. */
   connection!: StreamSocket;

@@ -47,7 +47,11 @@ export class SocketReader implements AsyncIterable<Uint8Array> {
   #socket: StreamSocket;
   #closed = false;
 
-  /** @param socket The connection to read. */
+  /**
+   * Reads `socket`; `StreamRequestHandler.setup()` makes one as `rfile`.
+   *
+   * @param socket The connection to read.
+   */
   constructor(socket: StreamSocket) {
     this.#socket = socket;
   }

@@ -44,7 +44,11 @@ export class StreamSocket {
   #closed = false;
   #timeout: number | null = null;
 
-  /** @param conn The adapter's connection. */
+  /**
+   * Wraps an adapter's connection; servers do this for each request.
+   *
+   * @param conn The adapter's connection.
+   */
   constructor(conn: StreamConn) {
     this.#conn = conn;
   }

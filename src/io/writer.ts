@@ -37,6 +37,8 @@ export class SocketWriter {
   #closed = false;
 
   /**
+   * Writes `socket`; `StreamRequestHandler.setup()` makes one as `wfile`.
+   *
    * @param socket The connection to write.
    * @param bufsize Bytes to collect before sending; 0 sends every write.
    */

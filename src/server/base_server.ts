@@ -95,6 +95,8 @@ export abstract class BaseServer<Req, Addr> {
   #waiters = new Set<() => void>();
 
   /**
+   * Stores the address and handler; opens nothing.
+   *
    * @param serverAddress Where to serve; its shape depends on the subclass.
    * @param RequestHandlerClass A `BaseRequestHandler` subclass, or a function
    * `(request, clientAddress, server)`.

@@ -88,6 +88,9 @@ export class TCPServer extends BaseServer<StreamSocket, NetAddress> {
   #bindError: unknown;
 
   /**
+   * Makes the server and, unless `bindAndActivate` is `false`, starts
+   * binding it; `ready()` tells when it listens.
+   *
    * @param serverAddress `{ hostname, port }`; an IPv4 or IPv6 literal or a
    * host name, and a port from 0 to 65535.
    * @param RequestHandlerClass A `BaseRequestHandler` subclass, or a function
