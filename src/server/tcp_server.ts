@@ -23,7 +23,7 @@ export interface TCPServerOptions {
   bindAndActivate?: boolean;
   /**
    * The socket driver; by default the one for the running runtime. Pass
-   * `driver` from `adapters/node.ts` to use `node:net` on Deno or Bun.
+   * `driver` from `adapters/node.ts` to use `node:net` on any runtime.
    */
   driver?: Driver;
 }
