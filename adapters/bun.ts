@@ -21,6 +21,7 @@
 import { type Deferred, deferred } from "../src/_deferred.ts";
 import { SocketError, toSocketError } from "../src/errors.ts";
 import { AcceptQueue, ReadQueue } from "../src/io/push_queue.ts";
+import { CLOSE_LINGER_MS } from "../src/transport.ts";
 import type {
   Driver,
   NetAddress,
@@ -71,9 +72,6 @@ interface BunApi {
     socket: BunHandlers;
   }): BunListener;
 }
-
-/** How long `close()` lets unsent bytes drain to a peer before dropping them. */
-const LINGER_MS = 10_000;
 
 type PendingWrite = { data: Uint8Array; done: Deferred<void> };
 
@@ -178,7 +176,10 @@ class BunConn implements StreamConn {
     }
     // Writes nobody awaited are still queued: let them drain, but not forever.
     this.#afterFlush = "end";
-    this.#lingerTimer = setTimeout(() => this.#socket.terminate(), LINGER_MS);
+    this.#lingerTimer = setTimeout(
+      () => this.#socket.terminate(),
+      CLOSE_LINGER_MS,
+    );
   }
 
   setNoDelay(enable: boolean): void {

@@ -23,6 +23,7 @@ import {
   SocketError,
   toSocketError,
 } from "../src/errors.ts";
+import { DEFAULT_READ_BUFFER_SIZE } from "../src/transport.ts";
 import type {
   Driver,
   NetAddress,
@@ -66,12 +67,10 @@ function deno(): DenoApi {
   return (globalThis as unknown as { Deno: DenoApi }).Deno;
 }
 
-const DEFAULT_READ_BUFFER = 65536;
-
 class DenoStreamConn implements StreamConn {
   readonly localAddress: NetAddress;
   readonly remoteAddress: NetAddress;
-  readBufferSize = DEFAULT_READ_BUFFER;
+  readBufferSize: number = DEFAULT_READ_BUFFER_SIZE;
   #conn: DenoConn;
   #scratch: Uint8Array | undefined;
   #closed = false;

@@ -21,6 +21,7 @@ import {
   toSocketError,
 } from "../src/errors.ts";
 import { AcceptQueue, ReadQueue } from "../src/io/push_queue.ts";
+import { CLOSE_LINGER_MS } from "../src/transport.ts";
 import type {
   Driver,
   NetAddress,
@@ -28,9 +29,6 @@ import type {
   StreamListener,
   TcpListenOptions,
 } from "../src/transport.ts";
-
-/** How long `close()` lets queued writes drain to a peer before dropping them. */
-const LINGER_MS = 10_000;
 
 /** A write failure; Node's own "stream closed" errors become `EPIPE`. */
 function writeError(error: unknown): Error {
@@ -111,7 +109,7 @@ class NodeConn implements StreamConn {
     }
     // Writes nobody awaited are still queued: let them drain, but not forever.
     socket.end();
-    const timer = setTimeout(() => socket.destroy(), LINGER_MS);
+    const timer = setTimeout(() => socket.destroy(), CLOSE_LINGER_MS);
     socket.once("finish", () => {
       clearTimeout(timer);
       socket.destroy();

@@ -5,13 +5,26 @@
  * runtime's own socket API. The core only ever talks to these interfaces, so
  * it never touches `Deno`, `Bun`, `process` or `node:*`.
  *
- * The shapes follow `Deno.Listener`/`Deno.Conn` (pull-style accept and read),
+ * The shapes follow Deno's `Listener` and `Conn` (pull-style accept and read),
  * because pull is the only model that gives bounded memory on every runtime:
  * push runtimes (Bun, Node) queue at most {@linkcode StreamConn.readBufferSize}
  * bytes and pause the socket beyond that.
  *
  * @module
  */
+
+/**
+ * How many bytes a connection reads ahead of its handler unless told
+ * otherwise ({@linkcode StreamConn.readBufferSize}): 64 KiB.
+ */
+export const DEFAULT_READ_BUFFER_SIZE = 65536;
+
+/**
+ * How long {@linkcode StreamConn.close} lets writes nobody awaited drain to
+ * a peer before dropping them: 10 s. Awaited writes are already in the
+ * kernel, so a well-behaved handler never waits on this.
+ */
+export const CLOSE_LINGER_MS = 10_000;
 
 /** An IP socket address: a host name or literal and a port. */
 export interface NetAddress {
@@ -93,7 +106,11 @@ export interface StreamConn {
   write(data: Uint8Array): Promise<void>;
   /** Send FIN after the pending writes; reading stays possible. */
   closeWrite(): Promise<void>;
-  /** Close both directions now. Idempotent; a pending read resolves `null`. */
+  /**
+   * Close both directions now; writes still queued in user space get up to
+   * {@linkcode CLOSE_LINGER_MS} to drain. Idempotent; a pending read
+   * resolves `null`.
+   */
   close(): void;
   /** Set or clear `TCP_NODELAY`. */
   setNoDelay(enable: boolean): void;

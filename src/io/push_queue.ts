@@ -8,6 +8,7 @@
 
 import { type Deferred, deferred } from "../_deferred.ts";
 import { ServerClosedError } from "../errors.ts";
+import { DEFAULT_READ_BUFFER_SIZE } from "../transport.ts";
 
 /**
  * Bytes pushed by a socket's data callback, read by pull. Past
@@ -33,7 +34,7 @@ import { ServerClosedError } from "../errors.ts";
  */
 export class ReadQueue {
   /** Queued bytes past which the socket is paused. */
-  readBufferSize = 65536;
+  readBufferSize: number = DEFAULT_READ_BUFFER_SIZE;
   #pause: () => void;
   #resume: () => void;
   #chunks: Uint8Array[] = [];
