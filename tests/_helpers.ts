@@ -7,7 +7,7 @@ import * as net from "node:net";
 import { driver as bunDriver } from "../adapters/bun.ts";
 import { driver as denoDriver } from "../adapters/deno.ts";
 import { driver as nodeDriver } from "../adapters/node.ts";
-import type { Driver } from "../mod.ts";
+import { type Driver, StreamRequestHandler } from "../mod.ts";
 
 const runtime = globalThis as { Deno?: unknown; Bun?: unknown };
 
@@ -41,6 +41,13 @@ export function halfCloseSkip(driver: Driver): { skip?: string } {
         "Deno's node:net drops a reply written right after the client's FIN (Deno bug; the native Deno driver passes)",
     }
     : {};
+}
+
+/** Echoes one line back, then the server closes the connection. */
+export class LineEcho extends StreamRequestHandler {
+  override async handle(): Promise<void> {
+    await this.wfile.write(await this.rfile.readline());
+  }
 }
 
 /** Per-test time limit: every test stops by itself. */

@@ -11,17 +11,12 @@ import {
   exchange,
   halfCloseSkip,
   LIMIT,
+  LineEcho,
   LOCAL,
   RUNTIME,
   settlesWithin,
   sleep,
 } from "./_helpers.ts";
-
-class LineEcho extends StreamRequestHandler {
-  override async handle() {
-    await this.wfile.write(await this.rfile.readline());
-  }
-}
 
 for (const driver of DRIVERS) {
   const options = { driver };

@@ -9,7 +9,6 @@ import {
   NotSupportedError,
   ServerClosedError,
   SocketError,
-  StreamRequestHandler,
   TCPServer,
 } from "../mod.ts";
 import {
@@ -18,16 +17,10 @@ import {
   exchange,
   fdCount,
   LIMIT,
+  LineEcho,
   LOCAL,
   RUNTIME,
 } from "./_helpers.ts";
-
-class LineEcho extends StreamRequestHandler {
-  override async handle() {
-    const line = await this.rfile.readline();
-    await this.wfile.write(line);
-  }
-}
 
 for (const driver of DRIVERS) {
   describe(`TCPServer binding [${driver.name} driver on ${RUNTIME}]`, () => {
