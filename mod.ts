@@ -39,12 +39,12 @@
  * @module
  */
 
-import { loadRuntimeDriver } from "./adapters/detect.ts";
-import { setDefaultDriverLoader } from "./src/driver.ts";
+import { runtimeDriver } from "./adapters/detect.ts";
+import { setDefaultDriver } from "./src/driver.ts";
 
-setDefaultDriverLoader(loadRuntimeDriver);
+setDefaultDriver(runtimeDriver);
 
-export { formatAddress } from "./src/address.ts";
+export { formatAddress, UNIX_PATH_MAX } from "./src/address.ts";
 export {
   ErrorCode,
   LineTooLongError,
@@ -57,23 +57,47 @@ export {
   BaseRequestHandler,
   type RequestHandlerClass,
 } from "./src/handler/base_handler.ts";
-export { StreamRequestHandler } from "./src/handler/stream_handler.ts";
 export {
+  type DatagramRequest,
+  DatagramRequestHandler,
+} from "./src/handler/datagram_handler.ts";
+export { StreamRequestHandler } from "./src/handler/stream_handler.ts";
+export { DatagramSocket } from "./src/io/datagram_socket.ts";
+export {
+  type ChunkSource,
   DEFAULT_LINE_LIMIT,
   type ReadlineOptions,
   SocketReader,
 } from "./src/io/reader.ts";
 export { StreamSocket } from "./src/io/stream_socket.ts";
-export { SocketWriter } from "./src/io/writer.ts";
+export { type ByteSink, SocketWriter } from "./src/io/writer.ts";
 export {
   BaseServer,
   type ServeForeverOptions,
 } from "./src/server/base_server.ts";
+export { DatagramServer } from "./src/server/datagram_server.ts";
+export {
+  SocketServer,
+  type SocketServerOptions,
+} from "./src/server/socket_server.ts";
+export { StreamServer } from "./src/server/stream_server.ts";
 export { TCPServer, type TCPServerOptions } from "./src/server/tcp_server.ts";
+export { UDPServer } from "./src/server/udp_server.ts";
+export { UnixDatagramServer } from "./src/server/unix_datagram_server.ts";
+export { UnixStreamServer } from "./src/server/unix_stream_server.ts";
 export type {
+  Datagram,
+  DatagramEndpoint,
   Driver,
+  DriverFeature,
   NetAddress,
+  SocketAddress,
   StreamConn,
   StreamListener,
   TcpListenOptions,
+  TlsOptions,
+  UdpBindOptions,
+  UnixAddress,
+  UnixDatagramBindOptions,
+  UnixListenOptions,
 } from "./src/transport.ts";

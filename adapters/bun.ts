@@ -1,5 +1,6 @@
 /**
- * The `Bun.listen` driver: the default on Bun.
+ * The Bun driver: `Bun.listen` (TCP, Unix, TLS) and `Bun.udpSocket`. It is
+ * the default on Bun. Bun has no Unix datagram sockets.
  *
  * `Bun.listen` pushes data into callbacks and drops whatever the kernel
  * refuses to take from `write()`. This driver turns that into the core's
@@ -19,21 +20,43 @@
  */
 
 import { type Deferred, deferred } from "../src/_deferred.ts";
-import { SocketError, toSocketError } from "../src/errors.ts";
-import { AcceptQueue, ReadQueue } from "../src/io/push_queue.ts";
-import { CLOSE_LINGER_MS } from "../src/transport.ts";
+import {
+  NotSupportedError,
+  SocketError,
+  toSocketError,
+} from "../src/errors.ts";
+import {
+  AcceptQueue,
+  DatagramQueue,
+  ReadQueue,
+  truncate,
+} from "../src/io/push_queue.ts";
+import {
+  CLOSE_LINGER_MS,
+  DATAGRAM_QUEUE_BYTES,
+  TLS_HANDSHAKE_TIMEOUT_MS,
+} from "../src/transport.ts";
 import type {
+  Datagram,
+  DatagramEndpoint,
   Driver,
+  DriverFeature,
   NetAddress,
+  SocketAddress,
   StreamConn,
   StreamListener,
   TcpListenOptions,
+  TlsOptions,
+  UdpBindOptions,
+  UnixAddress,
+  UnixListenOptions,
 } from "../src/transport.ts";
+import { bindUnixPath } from "./_unix_path.ts";
 
 // The few members of Bun's API this file uses, typed here so the package
 // type-checks without Bun's ambient types (tsc, deno check, npm consumers).
 interface BunSocket {
-  data: BunConn;
+  data: BunConn<SocketAddress>;
   readonly remoteAddress: string;
   readonly remotePort: number;
   readonly localAddress: string;
@@ -54,6 +77,7 @@ interface BunHandlers {
   end(socket: BunSocket): void;
   close(socket: BunSocket, error?: Error): void;
   error(socket: BunSocket, error: Error): void;
+  handshake?(socket: BunSocket, success: boolean): void;
 }
 interface BunListener {
   readonly hostname: string;
@@ -63,21 +87,41 @@ interface BunListener {
   getsockname?(out: { address?: string; port?: number }): void;
   stop(closeActiveConnections?: boolean): void;
 }
+interface BunUdpSocket {
+  readonly hostname: string;
+  readonly port: number;
+  send(data: Uint8Array, port: number, address: string): boolean;
+  close(): void;
+}
 interface BunApi {
-  listen(options: {
+  listen(
+    options:
+      & ({ hostname: string; port: number; reusePort?: boolean } | {
+        unix: string;
+      })
+      & { allowHalfOpen: boolean; tls?: TlsOptions; socket: BunHandlers },
+  ): BunListener;
+  udpSocket(options: {
     hostname: string;
     port: number;
-    allowHalfOpen: boolean;
-    reusePort?: boolean;
-    socket: BunHandlers;
-  }): BunListener;
+    binaryType: "uint8array";
+    socket: {
+      data(s: BunUdpSocket, data: Uint8Array, port: number, addr: string): void;
+      drain(s: BunUdpSocket): void;
+      error(s: BunUdpSocket, error: Error): void;
+    };
+  }): Promise<BunUdpSocket>;
+}
+
+function bun(): BunApi {
+  return (globalThis as unknown as { Bun: BunApi }).Bun;
 }
 
 type PendingWrite = { data: Uint8Array; done: Deferred<void> };
 
-class BunConn implements StreamConn {
-  readonly localAddress: NetAddress;
-  readonly remoteAddress: NetAddress;
+class BunConn<A extends SocketAddress> implements StreamConn<A> {
+  readonly localAddress: A;
+  readonly remoteAddress: A;
   readonly input: ReadQueue;
   #socket: BunSocket;
   #closed = false;
@@ -86,17 +130,13 @@ class BunConn implements StreamConn {
   /** What to do once `#unsent` is empty: send FIN, or close. */
   #afterFlush: "shutdown" | "end" | undefined;
   #lingerTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Drops a TLS client whose handshake does not finish in time. */
+  handshakeTimer: ReturnType<typeof setTimeout> | undefined;
 
-  constructor(socket: BunSocket) {
+  constructor(socket: BunSocket, localAddress: A, remoteAddress: A) {
     this.#socket = socket;
-    this.localAddress = {
-      hostname: socket.localAddress,
-      port: socket.localPort,
-    };
-    this.remoteAddress = {
-      hostname: socket.remoteAddress,
-      port: socket.remotePort,
-    };
+    this.localAddress = localAddress;
+    this.remoteAddress = remoteAddress;
     this.input = new ReadQueue(() => socket.pause(), () => socket.resume());
   }
 
@@ -111,6 +151,7 @@ class BunConn implements StreamConn {
   onClose(error?: Error): void {
     this.#closed = true;
     clearTimeout(this.#lingerTimer);
+    clearTimeout(this.handshakeTimer);
     this.input.end(error ? toSocketError(error, "ECONNRESET") : undefined);
     const failure = new SocketError("EPIPE", "the connection is closed");
     for (const pending of this.#unsent.splice(0)) pending.done.reject(failure);
@@ -183,7 +224,7 @@ class BunConn implements StreamConn {
   }
 
   setNoDelay(enable: boolean): void {
-    this.#socket.setNoDelay(enable);
+    if ("port" in this.remoteAddress) this.#socket.setNoDelay(enable);
   }
 
   /** Turns the client away with a reset, as a full kernel backlog would. */
@@ -193,75 +234,243 @@ class BunConn implements StreamConn {
   }
 }
 
-class BunTcpListener implements StreamListener {
-  readonly address: NetAddress;
-  readonly queue: AcceptQueue<BunConn>;
+class BunStreamListener<A extends SocketAddress> implements StreamListener<A> {
+  readonly address: A;
   #listener: BunListener;
+  #queue: AcceptQueue<BunConn<A>>;
   #closed = false;
 
-  constructor(listener: BunListener, queue: AcceptQueue<BunConn>) {
+  constructor(
+    listener: BunListener,
+    queue: AcceptQueue<BunConn<A>>,
+    address: A,
+  ) {
     this.#listener = listener;
-    this.queue = queue;
-    const bound: { address?: string; port?: number } = {};
-    listener.getsockname?.(bound);
-    this.address = {
-      hostname: bound.address ?? listener.hostname,
-      port: bound.port ?? listener.port,
-    };
+    this.#queue = queue;
+    this.address = address;
   }
 
   get fd(): number | undefined {
     return this.#closed ? undefined : this.#listener.fd;
   }
 
-  accept(): Promise<StreamConn> {
-    return this.queue.accept();
+  accept(): Promise<StreamConn<A>> {
+    return this.#queue.accept();
   }
 
   close(): Promise<void> {
     if (this.#closed) return Promise.resolve();
     this.#closed = true;
-    this.queue.close();
+    this.#queue.close();
     // false: connections being served are the handlers' to close.
     this.#listener.stop(false);
     return Promise.resolve();
   }
 }
 
-/** The `Bun.listen` driver. */
+/**
+ * One handler set per listener, shared by its sockets (Bun's fast path).
+ * A TLS connection is queued once its handshake succeeded, so a plaintext
+ * or stalled client never reaches a handler.
+ */
+function streamHandlers<A extends SocketAddress>(
+  queue: AcceptQueue<BunConn<A>>,
+  addresses: (socket: BunSocket) => [local: A, remote: A],
+  tls: boolean,
+): BunHandlers {
+  return {
+    binaryType: "uint8array",
+    open(socket) {
+      const [local, remote] = addresses(socket);
+      const conn = new BunConn(socket, local, remote);
+      socket.data = conn;
+      if (tls) {
+        conn.handshakeTimer = setTimeout(
+          () => conn.reset(),
+          TLS_HANDSHAKE_TIMEOUT_MS,
+        );
+        return;
+      }
+      // Bun turns TCP_NODELAY on; the other runtimes and Python leave it off.
+      conn.setNoDelay(false);
+      queue.push(conn);
+    },
+    handshake(socket, success) {
+      const conn = socket.data as BunConn<A>;
+      clearTimeout(conn.handshakeTimer);
+      if (!success) return conn.reset();
+      conn.setNoDelay(false);
+      queue.push(conn);
+    },
+    data: (socket, chunk) => socket.data.input.push(chunk),
+    drain: (socket) => socket.data.onDrain(),
+    end: (socket) => socket.data.input.end(),
+    close: (socket, error) => socket.data?.onClose(error),
+    error: (socket, error) =>
+      socket.data?.input.end(toSocketError(error, "EIO")),
+  };
+}
+
+/** Runs a synchronous Bun bind, turning its error into a `SocketError`. */
+function bindNow<T>(bind: () => T): Promise<T> {
+  try {
+    return Promise.resolve(bind());
+  } catch (error) {
+    // Bun gives no code when the host does not resolve.
+    return Promise.reject(toSocketError(error, "ENOTFOUND"));
+  }
+}
+
+class BunDatagramEndpoint implements DatagramEndpoint<NetAddress> {
+  address: NetAddress = { hostname: "", port: 0 };
+  readonly fd: undefined = undefined;
+  readonly queue: DatagramQueue<NetAddress> = new DatagramQueue(
+    DATAGRAM_QUEUE_BYTES,
+  );
+  #socket: BunUdpSocket | undefined;
+  /** Sends the kernel refused for now, retried from `drain`. */
+  #blocked: { data: Uint8Array; to: NetAddress; done: Deferred<void> }[] = [];
+
+  /** Binds this endpoint to the socket Bun opened for it. */
+  attach(socket: BunUdpSocket): void {
+    this.#socket = socket;
+    this.address = { hostname: socket.hostname, port: socket.port };
+  }
+
+  async receive(maxSize: number): Promise<Datagram<NetAddress>> {
+    const { data, from } = await this.queue.receive();
+    return { data: truncate(data, maxSize), from };
+  }
+
+  send(data: Uint8Array, to: NetAddress): Promise<void> {
+    if (this.#blocked.length === 0) {
+      try {
+        if (this.#socket!.send(data, to.port, to.hostname)) {
+          return Promise.resolve();
+        }
+      } catch (error) {
+        return Promise.reject(toSocketError(error, "EIO"));
+      }
+    }
+    const done = deferred();
+    this.#blocked.push({ data, to, done });
+    return done.promise;
+  }
+
+  onDrain(): void {
+    while (this.#blocked.length > 0) {
+      const { data, to, done } = this.#blocked[0];
+      try {
+        if (!this.#socket!.send(data, to.port, to.hostname)) return;
+        done.resolve();
+      } catch (error) {
+        done.reject(toSocketError(error, "EIO"));
+      }
+      this.#blocked.shift();
+    }
+  }
+
+  close(): Promise<void> {
+    this.queue.close();
+    this.#socket?.close();
+    const closed = new SocketError("EBADF", "the socket is closed");
+    for (const { done } of this.#blocked.splice(0)) done.reject(closed);
+    return Promise.resolve();
+  }
+}
+
+const NO_UNIX_DATAGRAM =
+  "Bun has no Unix datagram sockets (Bun.udpSocket is UDP only). Use UnixStreamServer, or UDPServer on 127.0.0.1; on Deno, the native driver offers them with --unstable-net";
+
+/** The Bun driver. */
 export const driver: Driver = {
   name: "bun",
-  listenTcp(options: TcpListenOptions): Promise<StreamListener> {
-    const bun = (globalThis as unknown as { Bun: BunApi }).Bun;
-    const queue = new AcceptQueue<BunConn>(options.backlog, (c) => c.reset());
-    // One handler set per listener, shared by its sockets (Bun's fast path).
-    const handlers: BunHandlers = {
-      binaryType: "uint8array",
-      open(socket) {
-        // Bun turns TCP_NODELAY on; the other runtimes and Python leave it off.
-        socket.setNoDelay(false);
-        socket.data = new BunConn(socket);
-        queue.push(socket.data);
-      },
-      data: (socket, chunk) => socket.data.input.push(chunk),
-      drain: (socket) => socket.data.onDrain(),
-      end: (socket) => socket.data.input.end(),
-      close: (socket, error) => socket.data?.onClose(error),
-      error: (socket, error) =>
-        socket.data?.input.end(toSocketError(error, "EIO")),
-    };
-    try {
-      const raw = bun.listen({
+  unsupported(feature: DriverFeature): string | undefined {
+    return feature === "unixDatagram" ? NO_UNIX_DATAGRAM : undefined;
+  },
+  listenTcp(options: TcpListenOptions): Promise<StreamListener<NetAddress>> {
+    const queue = new AcceptQueue<BunConn<NetAddress>>(
+      options.backlog,
+      (c) => c.reset(),
+    );
+    const handlers = streamHandlers(queue, (socket) => [
+      { hostname: socket.localAddress, port: socket.localPort },
+      { hostname: socket.remoteAddress, port: socket.remotePort },
+    ], options.tls !== undefined);
+    return bindNow(() => {
+      const raw = bun().listen({
         hostname: options.hostname,
         port: options.port,
         allowHalfOpen: true,
         ...(options.reusePort ? { reusePort: true } : {}),
+        ...(options.tls ? { tls: options.tls } : {}),
         socket: handlers,
       });
-      return Promise.resolve(new BunTcpListener(raw, queue));
-    } catch (error) {
-      // Bun gives no code when the host does not resolve.
-      return Promise.reject(toSocketError(error, "ENOTFOUND"));
+      // getsockname gives the bound address even for a host name.
+      const bound: { address?: string; port?: number } = {};
+      raw.getsockname?.(bound);
+      return new BunStreamListener(raw, queue, {
+        hostname: bound.address ?? raw.hostname,
+        port: bound.port ?? raw.port,
+      });
+    });
+  },
+  listenUnix(options: UnixListenOptions): Promise<StreamListener<UnixAddress>> {
+    const address = { path: options.path };
+    return bindUnixPath(options.path, () => {
+      const queue = new AcceptQueue<BunConn<UnixAddress>>(
+        options.backlog,
+        (c) => c.reset(),
+      );
+      // Bun reports no peer path for Unix clients.
+      const handlers = streamHandlers(
+        queue,
+        () => [address, { path: "" }],
+        options.tls !== undefined,
+      );
+      return bindNow(() =>
+        new BunStreamListener(
+          bun().listen({
+            unix: options.path,
+            allowHalfOpen: true,
+            ...(options.tls ? { tls: options.tls } : {}),
+            socket: handlers,
+          }),
+          queue,
+          address,
+        )
+      );
+    });
+  },
+  async bindUdp(
+    options: UdpBindOptions,
+  ): Promise<DatagramEndpoint<NetAddress>> {
+    if (options.reusePort) {
+      throw new NotSupportedError(
+        "allowReusePort: Bun.udpSocket has no SO_REUSEPORT; pass the node driver from adapters/node.ts, whose node:dgram has it on Bun",
+      );
     }
+    const endpoint = new BunDatagramEndpoint();
+    try {
+      // Bun silently ignores unknown options, so only known ones are passed.
+      const socket = await bun().udpSocket({
+        hostname: options.hostname,
+        port: options.port,
+        binaryType: "uint8array",
+        socket: {
+          data: (_s, data, port, hostname) =>
+            endpoint.queue.push(data, { hostname, port }),
+          drain: () => endpoint.onDrain(),
+          error() {}, // ICMP errors of earlier sends; not fatal
+        },
+      });
+      endpoint.attach(socket);
+      return endpoint;
+    } catch (error) {
+      throw toSocketError(error, "ENOTFOUND");
+    }
+  },
+  bindUnixDatagram(): Promise<DatagramEndpoint<UnixAddress>> {
+    return Promise.reject(new NotSupportedError(NO_UNIX_DATAGRAM));
   },
 };

@@ -1,9 +1,14 @@
 /**
- * The `Deno.listen` driver: the default on Deno.
+ * The Deno driver: `Deno.listen`, `Deno.listenTls` and
+ * `Deno.listenDatagram`. It is the default on Deno.
  *
- * Permissions: `--allow-net`. `allowReusePort` needs `--unstable-net` (or
- * `"unstable": ["net"]` in deno.json); without it the driver refuses the
- * option instead of letting Deno end the process.
+ * Permissions: `--allow-net`, plus `--allow-read --allow-write` for Unix
+ * sockets. UDP, Unix datagram sockets and `allowReusePort` need
+ * `--unstable-net` (or `"unstable": ["net"]` in deno.json). Without it UDP
+ * goes through `node:dgram`, Unix datagram servers are refused with a
+ * `NotSupportedError`, and so is `allowReusePort` (instead of letting Deno
+ * end the process). TLS on a Unix socket goes through `node:tls`, as
+ * `Deno.listenTls` has no Unix transport.
  *
  * @example
  * ```ts
@@ -23,20 +28,36 @@ import {
   SocketError,
   toSocketError,
 } from "../src/errors.ts";
-import { DEFAULT_READ_BUFFER_SIZE } from "../src/transport.ts";
+import { AcceptQueue } from "../src/io/push_queue.ts";
+import {
+  DEFAULT_READ_BUFFER_SIZE,
+  TLS_HANDSHAKE_TIMEOUT_MS,
+} from "../src/transport.ts";
 import type {
+  Datagram,
+  DatagramEndpoint,
   Driver,
+  DriverFeature,
   NetAddress,
+  SocketAddress,
   StreamConn,
   StreamListener,
   TcpListenOptions,
+  UdpBindOptions,
+  UnixAddress,
+  UnixDatagramBindOptions,
+  UnixListenOptions,
 } from "../src/transport.ts";
+import { driver as nodeDriver } from "./node.ts";
+import { bindUnixPath } from "./_unix_path.ts";
 
 // The few members of Deno's API this file uses, typed here so the package
 // type-checks without Deno's ambient types (tsc, npm consumers).
 interface DenoAddr {
-  hostname: string;
-  port: number;
+  transport: string;
+  hostname?: string;
+  port?: number;
+  path?: string | null;
 }
 interface DenoConn {
   readonly localAddr: DenoAddr;
@@ -45,31 +66,74 @@ interface DenoConn {
   write(data: Uint8Array): Promise<number>;
   closeWrite(): Promise<void>;
   close(): void;
-  setNoDelay(enable?: boolean): void;
+  setNoDelay?(enable?: boolean): void;
+  handshake?(): Promise<unknown>;
 }
 interface DenoListener {
   readonly addr: DenoAddr;
   accept(): Promise<DenoConn>;
   close(): void;
 }
+interface DenoDatagramConn {
+  readonly addr: DenoAddr;
+  receive(into?: Uint8Array): Promise<[Uint8Array, DenoAddr]>;
+  send(data: Uint8Array, to: DenoAddr): Promise<number>;
+  close(): void;
+}
 interface DenoApi {
-  listen(options: {
+  listen(
+    options:
+      | {
+        hostname: string;
+        port: number;
+        transport: "tcp";
+        reusePort?: boolean;
+        tcpBacklog?: number;
+      }
+      | { path: string; transport: "unix" },
+  ): DenoListener;
+  listenTls(options: {
     hostname: string;
     port: number;
     transport: "tcp";
     reusePort?: boolean;
     tcpBacklog?: number;
+    cert: string;
+    key: string;
   }): DenoListener;
-  listenDatagram?: unknown;
+  listenDatagram?(
+    options:
+      | { hostname: string; port: number; transport: "udp" }
+      | { path: string; transport: "unixpacket" },
+  ): DenoDatagramConn;
+  remove(path: string): Promise<void>;
 }
 
 function deno(): DenoApi {
   return (globalThis as unknown as { Deno: DenoApi }).Deno;
 }
 
-class DenoStreamConn implements StreamConn {
-  readonly localAddress: NetAddress;
-  readonly remoteAddress: NetAddress;
+/** Whether `--unstable-net` is on: it gates datagrams and reusePort alike. */
+function unstableNet(): boolean {
+  return typeof deno().listenDatagram === "function";
+}
+
+function netAddress(addr: DenoAddr): NetAddress {
+  return { hostname: addr.hostname ?? "", port: addr.port ?? 0 };
+}
+
+function unixAddress(addr: DenoAddr): UnixAddress {
+  return { path: addr.path ?? "" };
+}
+
+/** Maps a Deno error to a `SocketError`, or `ServerClosedError` once closed. */
+function failure(error: unknown, closed: boolean, fallback: string): Error {
+  return closed ? new ServerClosedError() : toSocketError(error, fallback);
+}
+
+class DenoStreamConn<A extends SocketAddress> implements StreamConn<A> {
+  readonly localAddress: A;
+  readonly remoteAddress: A;
   readBufferSize: number = DEFAULT_READ_BUFFER_SIZE;
   #conn: DenoConn;
   #scratch: Uint8Array | undefined;
@@ -77,14 +141,10 @@ class DenoStreamConn implements StreamConn {
   /** The last write still in flight; later writes queue behind it. */
   #writing: Promise<void> | undefined;
 
-  constructor(conn: DenoConn) {
+  constructor(conn: DenoConn, address: (addr: DenoAddr) => A) {
     this.#conn = conn;
-    const { localAddr, remoteAddr } = conn;
-    this.localAddress = { hostname: localAddr.hostname, port: localAddr.port };
-    this.remoteAddress = {
-      hostname: remoteAddr.hostname,
-      port: remoteAddr.port,
-    };
+    this.localAddress = address(conn.localAddr);
+    this.remoteAddress = address(conn.remoteAddr);
   }
 
   async read(): Promise<Uint8Array | null> {
@@ -157,26 +217,27 @@ class DenoStreamConn implements StreamConn {
   }
 
   setNoDelay(enable: boolean): void {
-    this.#conn.setNoDelay(enable);
+    this.#conn.setNoDelay?.(enable); // Unix connections have none
   }
 }
 
-class DenoTcpListener implements StreamListener {
-  readonly address: NetAddress;
+/** A TCP or Unix listener, accepted by pull. */
+class DenoListenerAdapter<A extends SocketAddress>
+  implements StreamListener<A> {
+  readonly address: A;
   readonly fd: undefined = undefined;
   #listener: DenoListener;
+  #toAddress: (addr: DenoAddr) => A;
   #closed = false;
   #accepting: Promise<DenoConn> | undefined;
 
-  constructor(listener: DenoListener) {
+  constructor(listener: DenoListener, toAddress: (addr: DenoAddr) => A) {
     this.#listener = listener;
-    this.address = {
-      hostname: listener.addr.hostname,
-      port: listener.addr.port,
-    };
+    this.#toAddress = toAddress;
+    this.address = toAddress(listener.addr);
   }
 
-  async accept(): Promise<StreamConn> {
+  async accept(): Promise<StreamConn<A>> {
     if (this.#closed) throw new ServerClosedError();
     const accepting = this.#accepting = this.#listener.accept();
     try {
@@ -185,10 +246,9 @@ class DenoTcpListener implements StreamListener {
         conn.close();
         throw new ServerClosedError();
       }
-      return new DenoStreamConn(conn);
+      return new DenoStreamConn(conn, this.#toAddress);
     } catch (error) {
-      if (this.#closed) throw new ServerClosedError();
-      throw toSocketError(error, "EIO");
+      throw failure(error, this.#closed, "EIO");
     } finally {
       if (this.#accepting === accepting) this.#accepting = undefined;
     }
@@ -205,12 +265,164 @@ class DenoTcpListener implements StreamListener {
   }
 }
 
-/** The `Deno.listen` driver. */
+/**
+ * A TLS listener: connections are accepted in the background and queued
+ * once their handshake succeeds, so a slow or plaintext client never holds
+ * up the others or reaches a handler.
+ */
+class DenoTlsListener implements StreamListener<NetAddress> {
+  readonly address: NetAddress;
+  readonly fd: undefined = undefined;
+  #listener: DenoListener;
+  #queue: AcceptQueue<DenoStreamConn<NetAddress>>;
+  #closed = false;
+  #loop: Promise<void>;
+
+  constructor(listener: DenoListener, backlog: number) {
+    this.#listener = listener;
+    this.address = netAddress(listener.addr);
+    this.#queue = new AcceptQueue(backlog, (conn) => conn.close());
+    this.#loop = this.#acceptLoop();
+  }
+
+  async #acceptLoop(): Promise<void> {
+    while (!this.#closed) {
+      let conn: DenoConn;
+      try {
+        conn = await this.#listener.accept();
+      } catch {
+        if (this.#closed) return;
+        // EMFILE and the like: wait a little instead of spinning.
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        continue;
+      }
+      void this.#handshake(conn);
+    }
+  }
+
+  async #handshake(conn: DenoConn): Promise<void> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error("timeout")),
+        TLS_HANDSHAKE_TIMEOUT_MS,
+      );
+    });
+    try {
+      await Promise.race([conn.handshake!(), timeout]);
+      this.#queue.push(new DenoStreamConn(conn, netAddress));
+    } catch {
+      try {
+        conn.close(); // a failed or stalled handshake: dropped
+      } catch {
+        // already closed
+      }
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  accept(): Promise<StreamConn<NetAddress>> {
+    return this.#queue.accept();
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#queue.close();
+    this.#listener.close();
+    await this.#loop;
+  }
+}
+
+class DenoDatagramEndpoint<A extends SocketAddress>
+  implements DatagramEndpoint<A> {
+  readonly address: A;
+  readonly fd: undefined = undefined;
+  #conn: DenoDatagramConn;
+  #toAddress: (addr: DenoAddr) => A;
+  #toDeno: (address: A) => DenoAddr;
+  #path: string | undefined;
+  #scratch: Uint8Array | undefined;
+  #closed = false;
+
+  constructor(
+    conn: DenoDatagramConn,
+    toAddress: (addr: DenoAddr) => A,
+    toDeno: (address: A) => DenoAddr,
+    path?: string,
+  ) {
+    this.#conn = conn;
+    this.#toAddress = toAddress;
+    this.#toDeno = toDeno;
+    this.#path = path;
+    this.address = toAddress(conn.addr);
+  }
+
+  async receive(maxSize: number): Promise<Datagram<A>> {
+    if (this.#closed) throw new ServerClosedError();
+    // A buffer of exactly maxSize: the kernel cuts longer datagrams, as
+    // Python's recvfrom(max_packet_size) does.
+    if (this.#scratch?.length !== maxSize) {
+      this.#scratch = new Uint8Array(maxSize);
+    }
+    try {
+      const [data, from] = await this.#conn.receive(this.#scratch);
+      return { data: data.slice(), from: this.#toAddress(from) };
+    } catch (error) {
+      throw failure(error, this.#closed, "EIO");
+    }
+  }
+
+  async send(data: Uint8Array, to: A): Promise<void> {
+    try {
+      await this.#conn.send(data, this.#toDeno(to));
+    } catch (error) {
+      throw toSocketError(
+        error,
+        /too long/i.test(String(error)) ? "EMSGSIZE" : "EIO",
+      );
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#conn.close();
+    // Deno leaves Unix datagram socket files behind; stream ones it removes.
+    if (this.#path !== undefined && !this.#path.startsWith("\0")) {
+      await deno().remove(this.#path).catch(() => {});
+    }
+  }
+}
+
+/** Runs a synchronous Deno bind, turning its error into a `SocketError`. */
+function bindNow<T>(bind: () => T): Promise<T> {
+  try {
+    return Promise.resolve(bind());
+  } catch (error) {
+    return Promise.reject(
+      toSocketError(
+        error,
+        /lookup address/.test(String(error)) ? "ENOTFOUND" : "EINVAL",
+      ),
+    );
+  }
+}
+
+const NO_UNSTABLE_NET =
+  'Deno\'s Unix datagram sockets need --unstable-net (or "unstable": ["net"] in deno.json); without it use UnixStreamServer, or UDPServer on 127.0.0.1';
+
+/** The Deno driver. */
 export const driver: Driver = {
   name: "deno",
-  listenTcp(options: TcpListenOptions): Promise<StreamListener> {
+  unsupported(feature: DriverFeature): string | undefined {
+    if (feature === "unixDatagram" && !unstableNet()) return NO_UNSTABLE_NET;
+    return undefined;
+  },
+  listenTcp(options: TcpListenOptions): Promise<StreamListener<NetAddress>> {
     const api = deno();
-    if (options.reusePort && typeof api.listenDatagram !== "function") {
+    if (options.reusePort && !unstableNet()) {
       // Deno exits with code 70 if reusePort is used without the flag.
       return Promise.reject(
         new NotSupportedError(
@@ -218,22 +430,81 @@ export const driver: Driver = {
         ),
       );
     }
-    try {
-      const listener = api.listen({
-        hostname: options.hostname,
-        port: options.port,
-        transport: "tcp",
-        tcpBacklog: options.backlog,
-        ...(options.reusePort ? { reusePort: true } : {}),
-      });
-      return Promise.resolve(new DenoTcpListener(listener));
-    } catch (error) {
+    const listen = {
+      hostname: options.hostname,
+      port: options.port,
+      transport: "tcp" as const,
+      tcpBacklog: options.backlog,
+      ...(options.reusePort ? { reusePort: true } : {}),
+    };
+    const tls = options.tls;
+    if (tls) {
+      return bindNow(() =>
+        new DenoTlsListener(
+          api.listenTls({ ...listen, cert: tls.cert, key: tls.key }),
+          options.backlog,
+        )
+      );
+    }
+    return bindNow(() =>
+      new DenoListenerAdapter(api.listen(listen), netAddress)
+    );
+  },
+  listenUnix(options: UnixListenOptions): Promise<StreamListener<UnixAddress>> {
+    if (options.tls) return nodeDriver.listenUnix(options);
+    return bindUnixPath(
+      options.path,
+      () =>
+        bindNow(() =>
+          new DenoListenerAdapter(
+            deno().listen({ transport: "unix", path: options.path }),
+            unixAddress,
+          )
+        ),
+    );
+  },
+  bindUdp(options: UdpBindOptions): Promise<DatagramEndpoint<NetAddress>> {
+    if (options.reusePort) {
       return Promise.reject(
-        toSocketError(
-          error,
-          /lookup address/.test(String(error)) ? "ENOTFOUND" : "EINVAL",
+        new NotSupportedError(
+          "allowReusePort: Deno's UDP sockets have no SO_REUSEPORT (use Bun or Node)",
         ),
       );
     }
+    const api = deno();
+    if (!api.listenDatagram) return nodeDriver.bindUdp(options);
+    const listenDatagram = api.listenDatagram.bind(api);
+    return bindNow(() =>
+      new DenoDatagramEndpoint(
+        listenDatagram({
+          transport: "udp",
+          hostname: options.hostname,
+          port: options.port,
+        }),
+        netAddress,
+        (to) => ({ transport: "udp", hostname: to.hostname, port: to.port }),
+      )
+    );
+  },
+  bindUnixDatagram(
+    options: UnixDatagramBindOptions,
+  ): Promise<DatagramEndpoint<UnixAddress>> {
+    const api = deno();
+    if (!api.listenDatagram) {
+      return Promise.reject(new NotSupportedError(NO_UNSTABLE_NET));
+    }
+    const listenDatagram = api.listenDatagram.bind(api);
+    return bindUnixPath(
+      options.path,
+      () =>
+        bindNow(() =>
+          new DenoDatagramEndpoint(
+            listenDatagram({ transport: "unixpacket", path: options.path }),
+            unixAddress,
+            (to) => ({ transport: "unixpacket", path: to.path }),
+            options.path,
+          )
+        ),
+    );
   },
 };

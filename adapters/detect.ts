@@ -5,26 +5,28 @@
  */
 
 import type { Driver } from "../src/transport.ts";
+import { driver as bunDriver } from "./bun.ts";
+import { driver as denoDriver } from "./deno.ts";
+import { driver as nodeDriver } from "./node.ts";
 
 /**
- * Loads the native driver of the running runtime: `Deno.listen` on Deno,
- * `Bun.listen` on Bun, `node:net` elsewhere. Each adapter is imported only
- * when chosen.
+ * The native driver of the running runtime: `Deno.listen` on Deno,
+ * `Bun.listen` on Bun, `node:net` elsewhere. The adapters touch their
+ * runtime only when called, so importing all three is safe everywhere.
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { loadRuntimeDriver } from "./detect.ts";
+ * import { runtimeDriver } from "./detect.ts";
  *
- * const driver = await loadRuntimeDriver();
- * assert.ok(["deno", "bun", "node"].includes(driver.name));
+ * assert.ok(["deno", "bun", "node"].includes(runtimeDriver().name));
  * ```
  *
  * @returns The driver.
  */
-export async function loadRuntimeDriver(): Promise<Driver> {
+export function runtimeDriver(): Driver {
   const runtime = globalThis as { Deno?: unknown; Bun?: unknown };
-  if (runtime.Deno !== undefined) return (await import("./deno.ts")).driver;
-  if (runtime.Bun !== undefined) return (await import("./bun.ts")).driver;
-  return (await import("./node.ts")).driver;
+  if (runtime.Deno !== undefined) return denoDriver;
+  if (runtime.Bun !== undefined) return bunDriver;
+  return nodeDriver;
 }

@@ -1,6 +1,8 @@
 /**
- * The `node:net` driver. It is the default on Node, and works on Deno and Bun
- * too through their Node compatibility (pass it as the `driver` option).
+ * The Node driver: `node:net`, `node:tls` and `node:dgram`. It is the
+ * default on Node, and works on Deno and Bun too through their Node
+ * compatibility (pass it as the `driver` option). Node has no Unix datagram
+ * sockets.
  *
  * @example Forcing `node:net` on any runtime
  * ```ts
@@ -14,21 +16,41 @@
  * @module
  */
 
+import * as dgram from "node:dgram";
 import * as net from "node:net";
+import * as tls from "node:tls";
 import {
   NotSupportedError,
   SocketError,
   toSocketError,
 } from "../src/errors.ts";
-import { AcceptQueue, ReadQueue } from "../src/io/push_queue.ts";
-import { CLOSE_LINGER_MS } from "../src/transport.ts";
+import {
+  AcceptQueue,
+  DatagramQueue,
+  ReadQueue,
+  truncate,
+} from "../src/io/push_queue.ts";
+import {
+  CLOSE_LINGER_MS,
+  DATAGRAM_QUEUE_BYTES,
+  TLS_HANDSHAKE_TIMEOUT_MS,
+} from "../src/transport.ts";
 import type {
+  Datagram,
+  DatagramEndpoint,
   Driver,
+  DriverFeature,
   NetAddress,
+  SocketAddress,
   StreamConn,
   StreamListener,
   TcpListenOptions,
+  TlsOptions,
+  UdpBindOptions,
+  UnixAddress,
+  UnixListenOptions,
 } from "../src/transport.ts";
+import { bindUnixPath } from "./_unix_path.ts";
 
 /** A write failure; Node's own "stream closed" errors become `EPIPE`. */
 function writeError(error: unknown): Error {
@@ -41,32 +63,32 @@ function writeError(error: unknown): Error {
   return toSocketError(error, "EPIPE");
 }
 
-class NodeConn implements StreamConn {
-  readonly localAddress: NetAddress;
-  readonly remoteAddress: NetAddress;
+/** A plain Uint8Array view, so results compare equal on every runtime. */
+function plain(chunk: Uint8Array): Uint8Array {
+  return new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+}
+
+/** The descriptor behind a Node handle, where Node exposes it. */
+function handleFd(owner: unknown): number | undefined {
+  const fd = (owner as { _handle?: { fd?: unknown } })._handle?.fd;
+  return typeof fd === "number" && fd >= 0 ? fd : undefined;
+}
+
+class NodeConn<A extends SocketAddress> implements StreamConn<A> {
+  readonly localAddress: A;
+  readonly remoteAddress: A;
   #socket: net.Socket;
   #input: ReadQueue;
 
-  constructor(socket: net.Socket) {
+  constructor(socket: net.Socket, localAddress: A, remoteAddress: A) {
     this.#socket = socket;
-    this.localAddress = {
-      hostname: socket.localAddress ?? "",
-      port: socket.localPort ?? 0,
-    };
-    this.remoteAddress = {
-      hostname: socket.remoteAddress ?? "",
-      port: socket.remotePort ?? 0,
-    };
+    this.localAddress = localAddress;
+    this.remoteAddress = remoteAddress;
     const input = this.#input = new ReadQueue(
       () => socket.pause(),
       () => socket.resume(),
     );
-    socket.on("data", (chunk: Uint8Array) => {
-      // A plain Uint8Array view, so results compare equal on every runtime.
-      input.push(
-        new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength),
-      );
-    });
+    socket.on("data", (chunk: Uint8Array) => input.push(plain(chunk)));
     socket.on("end", () => input.end());
     socket.on("error", (error) => input.end(toSocketError(error, "EIO")));
     socket.on("close", () => input.end());
@@ -118,43 +140,54 @@ class NodeConn implements StreamConn {
   }
 
   setNoDelay(enable: boolean): void {
-    this.#socket.setNoDelay(enable);
+    if (this.remoteAddress && "port" in this.remoteAddress) {
+      this.#socket.setNoDelay(enable);
+    }
   }
 
   /** Turns the client away with a reset, as a full kernel backlog would. */
   reset(): void {
-    if (typeof this.#socket.resetAndDestroy === "function") {
+    try {
       this.#socket.resetAndDestroy();
-    } else {
-      this.#socket.destroy();
+    } catch {
+      this.#socket.destroy(); // TLS and Unix sockets cannot send a reset
     }
   }
 }
 
-class NodeListener implements StreamListener {
-  readonly address: NetAddress;
+class NodeListener<A extends SocketAddress> implements StreamListener<A> {
+  readonly address: A;
   #server: net.Server;
-  #queue: AcceptQueue<NodeConn>;
+  #queue: AcceptQueue<NodeConn<A>>;
 
-  constructor(server: net.Server, backlog: number) {
+  constructor(
+    server: net.Server,
+    backlog: number,
+    address: A,
+    peer: (socket: net.Socket) => A,
+  ) {
     this.#server = server;
+    this.address = address;
     this.#queue = new AcceptQueue(backlog, (conn) => conn.reset());
-    const bound = server.address() as net.AddressInfo;
-    this.address = { hostname: bound.address, port: bound.port };
-    server.on("connection", (socket: net.Socket) => {
-      this.#queue.push(new NodeConn(socket));
-    });
+    const accept = (socket: net.Socket) => {
+      this.#queue.push(new NodeConn(socket, address, peer(socket)));
+    };
+    // TLS servers hand over a connection once its handshake succeeded.
+    if (server instanceof tls.Server) {
+      server.on("secureConnection", accept);
+      server.on("tlsClientError", () => {}); // a failed handshake: dropped
+    } else {
+      server.on("connection", accept);
+    }
     // Accept failures (EMFILE, ...) lose that one client; the server goes on.
     server.on("error", () => {});
   }
 
   get fd(): number | undefined {
-    const fd = (this.#server as unknown as { _handle?: { fd?: unknown } })
-      ._handle?.fd;
-    return typeof fd === "number" && fd >= 0 ? fd : undefined;
+    return handleFd(this.#server);
   }
 
-  accept(): Promise<StreamConn> {
+  accept(): Promise<StreamConn<A>> {
     return this.#queue.accept();
   }
 
@@ -164,6 +197,75 @@ class NodeListener implements StreamListener {
     // every accepted connection to end, which is not ours to wait for.
     if (this.#server.listening) this.#server.close();
     return Promise.resolve();
+  }
+}
+
+function createServer(tlsOptions: TlsOptions | undefined): net.Server {
+  if (!tlsOptions) return net.createServer({ allowHalfOpen: true });
+  return tls.createServer({
+    cert: tlsOptions.cert,
+    key: tlsOptions.key,
+    allowHalfOpen: true,
+    handshakeTimeout: TLS_HANDSHAKE_TIMEOUT_MS,
+  });
+}
+
+function listen(
+  server: net.Server,
+  options: net.ListenOptions,
+): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onError = (error: Error) => {
+      server.close();
+      reject(toSocketError(error, "EADDRNOTAVAIL"));
+    };
+    server.once("error", onError);
+    server.listen(options, () => {
+      server.off("error", onError);
+      resolve();
+    });
+  });
+}
+
+class NodeDatagramEndpoint<A extends SocketAddress>
+  implements DatagramEndpoint<A> {
+  readonly address: A;
+  readonly queue: DatagramQueue<A> = new DatagramQueue(DATAGRAM_QUEUE_BYTES);
+  #socket: dgram.Socket;
+
+  constructor(socket: dgram.Socket, address: A) {
+    this.#socket = socket;
+    this.address = address;
+  }
+
+  get fd(): number | undefined {
+    return handleFd(this.#socket);
+  }
+
+  async receive(maxSize: number): Promise<Datagram<A>> {
+    const { data, from } = await this.queue.receive();
+    return { data: truncate(data, maxSize), from };
+  }
+
+  send(data: Uint8Array, to: A): Promise<void> {
+    const { hostname, port } = to as unknown as NetAddress;
+    return new Promise((resolve, reject) => {
+      this.#socket.send(data, port, hostname, (error) => {
+        if (error) reject(toSocketError(error, "EIO"));
+        else resolve();
+      });
+    });
+  }
+
+  close(): Promise<void> {
+    this.queue.close();
+    return new Promise((resolve) => {
+      try {
+        this.#socket.close(() => resolve());
+      } catch {
+        resolve(); // already closed
+      }
+    });
   }
 }
 
@@ -180,31 +282,89 @@ function checkReusePort(): void {
   }
 }
 
-/** The `node:net` driver. */
+const NO_UNIX_DATAGRAM =
+  "Node's sockets (node:net, node:dgram) have no Unix datagram sockets. Use UnixStreamServer, or UDPServer on 127.0.0.1; on Deno, the native driver offers them with --unstable-net";
+
+/** The Node driver. */
 export const driver: Driver = {
   name: "node",
-  listenTcp(options: TcpListenOptions): Promise<StreamListener> {
+  unsupported(feature: DriverFeature): string | undefined {
+    return feature === "unixDatagram" ? NO_UNIX_DATAGRAM : undefined;
+  },
+  async listenTcp(
+    options: TcpListenOptions,
+  ): Promise<StreamListener<NetAddress>> {
     if (options.reusePort) checkReusePort();
-    const server = net.createServer({ allowHalfOpen: true });
-    return new Promise((resolve, reject) => {
-      const onError = (error: Error) => {
-        server.close();
-        reject(toSocketError(error, "EADDRNOTAVAIL"));
-      };
-      server.once("error", onError);
-      server.listen(
-        {
-          host: options.hostname,
-          port: options.port,
-          backlog: options.backlog,
-          reusePort: options.reusePort,
-          exclusive: true,
-        },
-        () => {
-          server.off("error", onError);
-          resolve(new NodeListener(server, options.backlog));
-        },
+    const server = createServer(options.tls);
+    await listen(server, {
+      host: options.hostname,
+      port: options.port,
+      backlog: options.backlog,
+      reusePort: options.reusePort,
+      exclusive: true,
+    });
+    const bound = server.address() as net.AddressInfo;
+    return new NodeListener<NetAddress>(
+      server,
+      options.backlog,
+      { hostname: bound.address, port: bound.port },
+      (socket) => ({
+        hostname: socket.remoteAddress ?? "",
+        port: socket.remotePort ?? 0,
+      }),
+    );
+  },
+  listenUnix(options: UnixListenOptions): Promise<StreamListener<UnixAddress>> {
+    return bindUnixPath(options.path, async () => {
+      const server = createServer(options.tls);
+      await listen(server, {
+        path: options.path,
+        backlog: options.backlog,
+        exclusive: true,
+      });
+      // Node reports no peer path for Unix clients.
+      return new NodeListener<UnixAddress>(
+        server,
+        options.backlog,
+        { path: options.path },
+        () => ({ path: "" }),
       );
     });
+  },
+  async bindUdp(
+    options: UdpBindOptions,
+  ): Promise<DatagramEndpoint<NetAddress>> {
+    if (options.reusePort) checkReusePort();
+    const socket = dgram.createSocket({
+      type: options.hostname.includes(":") ? "udp6" : "udp4",
+      ...(options.reusePort ? { reusePort: true, reuseAddr: false } : {}),
+    });
+    await new Promise<void>((resolve, reject) => {
+      socket.once("error", (error) => {
+        socket.close();
+        reject(toSocketError(error, "EADDRNOTAVAIL"));
+      });
+      socket.bind({ address: options.hostname, port: options.port }, () => {
+        socket.removeAllListeners("error");
+        resolve();
+      });
+    });
+    const bound = socket.address();
+    const endpoint = new NodeDatagramEndpoint<NetAddress>(socket, {
+      hostname: bound.address,
+      port: bound.port,
+    });
+    socket.on("message", (message, remote) => {
+      endpoint.queue.push(plain(message), {
+        hostname: remote.address,
+        port: remote.port,
+      });
+    });
+    // ICMP errors of earlier sends surface here; they are not fatal.
+    socket.on("error", () => {});
+    return endpoint;
+  },
+  bindUnixDatagram(): Promise<DatagramEndpoint<UnixAddress>> {
+    return Promise.reject(new NotSupportedError(NO_UNIX_DATAGRAM));
   },
 };

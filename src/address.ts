@@ -4,7 +4,14 @@
  * @module
  */
 
-import type { NetAddress } from "./transport.ts";
+import type { NetAddress, UnixAddress } from "./transport.ts";
+
+/**
+ * The longest Unix socket path Linux accepts, in bytes: `sun_path` holds
+ * 108 bytes including the terminating NUL. An abstract name (leading `"\0"`)
+ * has no terminator and may use all 108.
+ */
+export const UNIX_PATH_MAX = 107;
 
 /**
  * Checks a TCP/UDP server address and returns a clean copy. Throws a
@@ -44,6 +51,51 @@ export function checkNetAddress(address: unknown): NetAddress {
     ? hostname.slice(1, -1)
     : hostname;
   return { hostname: bare, port: port as number };
+}
+
+/**
+ * Checks a Unix socket address and returns a clean copy, so a bad path fails
+ * before any socket is opened.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { checkUnixAddress } from "./address.ts";
+ *
+ * assert.deepEqual(checkUnixAddress({ path: "/tmp/echo.sock" }), { path: "/tmp/echo.sock" });
+ * assert.throws(() => checkUnixAddress({ path: "/tmp/" + "x".repeat(200) }), RangeError);
+ * assert.throws(() => checkUnixAddress("/tmp/echo.sock"), TypeError);
+ * ```
+ *
+ * @param address What the caller passed as `serverAddress`.
+ * @returns `{ path }`.
+ * @throws {TypeError} For a wrong shape, an empty path or a NUL inside a path.
+ * @throws {RangeError} For a path longer than {@linkcode UNIX_PATH_MAX} bytes.
+ */
+export function checkUnixAddress(address: unknown): UnixAddress {
+  if (typeof address !== "object" || address === null) {
+    throw new TypeError(
+      `serverAddress must be an object { path }, got ${describe(address)}`,
+    );
+  }
+  const { path } = address as Record<string, unknown>;
+  if (typeof path !== "string" || path === "") {
+    throw new TypeError(
+      `serverAddress.path must be a non-empty string, got ${describe(path)}`,
+    );
+  }
+  const abstract = path.startsWith("\0");
+  if (!abstract && path.includes("\0")) {
+    throw new TypeError("serverAddress.path must not contain a NUL byte");
+  }
+  const bytes = new TextEncoder().encode(path).length;
+  const max = abstract ? UNIX_PATH_MAX + 1 : UNIX_PATH_MAX;
+  if (bytes > max) {
+    throw new RangeError(
+      `serverAddress.path is ${bytes} bytes; Unix socket paths hold at most ${max} (Linux sun_path). Use a shorter path, e.g. under /tmp`,
+    );
+  }
+  return { path };
 }
 
 /**
@@ -98,16 +150,22 @@ export function formatAddress(address: NetAddress): string {
 
 /**
  * Prints any client address: `{ hostname, port }` as
- * {@linkcode formatAddress}, anything else as JSON or text.
+ * {@linkcode formatAddress}, `{ path }` as the quoted path, anything else
+ * as JSON or text.
  *
  * @param address A client address of any server class.
  * @returns A one-line description.
  */
 export function describeAddress(address: unknown): string {
   if (typeof address === "object" && address !== null) {
-    const { hostname, port } = address as Partial<NetAddress>;
+    const { hostname, port, path } = address as Partial<
+      NetAddress & UnixAddress
+    >;
     if (typeof hostname === "string" && typeof port === "number") {
       return formatAddress({ hostname, port });
+    }
+    if (typeof path === "string") {
+      return path === "" ? "an unnamed Unix socket" : JSON.stringify(path);
     }
     return JSON.stringify(address);
   }

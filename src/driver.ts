@@ -1,38 +1,40 @@
 /**
  * Which {@linkcode Driver} a server uses when none is given.
  *
- * The core cannot look at runtime globals, so `mod.ts` registers a loader
- * that detects the runtime and imports its adapter on first use.
+ * The core cannot look at runtime globals, so `mod.ts` registers a function
+ * that detects the runtime and returns its adapter's driver.
  *
  * @module
  */
 
 import type { Driver } from "./transport.ts";
 
-let loader: (() => Promise<Driver>) | undefined;
-let loaded: Promise<Driver> | undefined;
+let pick: (() => Driver) | undefined;
+let picked: Driver | undefined;
 
 /**
- * Registers how to load the default driver. `mod.ts` calls this; programs
+ * Registers how to find the default driver. `mod.ts` calls this; programs
  * that import the core without `mod.ts` pass a `driver` option instead.
  *
  * @example
  * ```ts
- * import { setDefaultDriverLoader } from "./driver.ts";
+ * import { setDefaultDriver } from "./driver.ts";
  * import { driver } from "../adapters/node.ts";
  *
- * setDefaultDriverLoader(() => Promise.resolve(driver));
+ * setDefaultDriver(() => driver);
  * ```
  *
- * @param load Returns the driver for the running runtime.
+ * @param find Returns the driver for the running runtime.
  */
-export function setDefaultDriverLoader(load: () => Promise<Driver>): void {
-  loader = load;
-  loaded = undefined;
+export function setDefaultDriver(find: () => Driver): void {
+  pick = find;
+  picked = undefined;
 }
 
 /**
  * The driver to use: `explicit` if given, else the registered default.
+ * Synchronous, so a server can check what the driver offers in its
+ * constructor, before any socket exists.
  *
  * @example
  * ```ts
@@ -40,20 +42,19 @@ export function setDefaultDriverLoader(load: () => Promise<Driver>): void {
  * import { resolveDriver } from "./driver.ts";
  * import { driver } from "../adapters/node.ts";
  *
- * assert.equal(await resolveDriver(driver), driver);
+ * assert.equal(resolveDriver(driver), driver);
  * ```
  *
  * @param explicit The server's `driver` option, if any.
  * @returns The driver.
+ * @throws {Error} When no driver is given and none is registered.
  */
-export function resolveDriver(explicit: Driver | undefined): Promise<Driver> {
-  if (explicit) return Promise.resolve(explicit);
-  if (!loader) {
-    return Promise.reject(
-      new Error(
-        "no socket driver: import the library from mod.ts, or pass the `driver` option (adapters/deno.ts, adapters/bun.ts, adapters/node.ts)",
-      ),
+export function resolveDriver(explicit: Driver | undefined): Driver {
+  if (explicit) return explicit;
+  if (!pick) {
+    throw new Error(
+      "no socket driver: import the library from mod.ts, or pass the `driver` option (adapters/deno.ts, adapters/bun.ts, adapters/node.ts)",
     );
   }
-  return loaded ??= loader();
+  return picked ??= pick();
 }

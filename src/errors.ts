@@ -31,6 +31,10 @@ export const ErrorCode = {
   ECONNRESET: "ECONNRESET",
   /** The peer is gone; a write could not be delivered. */
   EPIPE: "EPIPE",
+  /** A datagram is larger than the system sends (65507 bytes over IPv4 UDP). */
+  EMSGSIZE: "EMSGSIZE",
+  /** A datagram reply has no address: a Unix sender that bound no path. */
+  EDESTADDRREQ: "EDESTADDRREQ",
   /** A read or write took longer than the handler's `timeout`. */
   ETIMEDOUT: "ETIMEDOUT",
   /** `readline()` met a line longer than its limit. */

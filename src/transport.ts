@@ -26,12 +26,39 @@ export const DEFAULT_READ_BUFFER_SIZE = 65536;
  */
 export const CLOSE_LINGER_MS = 10_000;
 
+/**
+ * How long a TLS client may take to finish its handshake before the
+ * adapter drops it: 10 s. A client that connects and stays silent cannot
+ * hold a socket longer.
+ */
+export const TLS_HANDSHAKE_TIMEOUT_MS = 10_000;
+
 /** An IP socket address: a host name or literal and a port. */
 export interface NetAddress {
   /** Host name or IP literal (`"127.0.0.1"`, `"::1"`, `"localhost"`). */
   hostname: string;
   /** Port number, 0 to 65535; 0 asks the system for a free port. */
   port: number;
+}
+
+/**
+ * A Unix socket address: a file system path, or an abstract name starting
+ * with `"\0"` (Linux). An unnamed peer has the path `""`.
+ */
+export interface UnixAddress {
+  /** The socket's path; `""` for a peer that did not bind one. */
+  path: string;
+}
+
+/** Any address a server binds or a client comes from. */
+export type SocketAddress = NetAddress | UnixAddress;
+
+/** A certificate chain and private key, both PEM text. */
+export interface TlsOptions {
+  /** The certificate chain, PEM (`-----BEGIN CERTIFICATE-----`). */
+  cert: string;
+  /** The private key, PEM (`-----BEGIN ... PRIVATE KEY-----`). */
+  key: string;
 }
 
 /** What {@linkcode Driver.listenTcp} needs to open a TCP listener. */
@@ -44,7 +71,41 @@ export interface TcpListenOptions {
   backlog: number;
   /** Set `SO_REUSEPORT`; adapters that cannot must throw `NotSupportedError`. */
   reusePort: boolean;
+  /**
+   * Serve TLS with the runtime's own TLS. Connections are accepted only
+   * once their handshake succeeded; failed handshakes are dropped.
+   */
+  tls?: TlsOptions;
 }
+
+/** What {@linkcode Driver.listenUnix} needs to open a Unix stream listener. */
+export interface UnixListenOptions {
+  /** The socket path, already validated (at most 107 bytes). */
+  path: string;
+  /** Listen backlog. */
+  backlog: number;
+  /** Serve TLS, as {@linkcode TcpListenOptions.tls}. */
+  tls?: TlsOptions;
+}
+
+/** What {@linkcode Driver.bindUdp} needs to open a UDP socket. */
+export interface UdpBindOptions {
+  /** Address to bind; an IPv6 literal gives an IPv6 socket. */
+  hostname: string;
+  /** Port to bind; 0 for any free port. */
+  port: number;
+  /** Set `SO_REUSEPORT`; adapters that cannot must throw `NotSupportedError`. */
+  reusePort: boolean;
+}
+
+/** What {@linkcode Driver.bindUnixDatagram} needs. */
+export interface UnixDatagramBindOptions {
+  /** The socket path, already validated. */
+  path: string;
+}
+
+/** A feature some drivers cannot offer on some runtimes. */
+export type DriverFeature = "unixDatagram";
 
 /**
  * One runtime's socket implementation.
@@ -52,28 +113,45 @@ export interface TcpListenOptions {
  * Adapters export one of these (`adapters/deno.ts`, `adapters/bun.ts`,
  * `adapters/node.ts`); servers take it through their `driver` option, or
  * `mod.ts` picks the one for the running runtime.
+ *
+ * Unix listeners share one rule for a path that already exists: a socket
+ * file nobody listens on (left by a crashed run) is removed and the bind
+ * goes on; anything else fails with `EADDRINUSE` and is left alone.
  */
 export interface Driver {
   /** Short name used in messages and test titles: `"deno"`, `"bun"`, `"node"`. */
   readonly name: string;
   /**
+   * Why this driver cannot offer `feature` here, or `undefined` if it can.
+   * Servers ask in their constructor, so the error comes before any socket.
+   */
+  unsupported(feature: DriverFeature): string | undefined;
+  /**
    * Bind and listen. Rejects with a `SocketError` whose `code` is the system
    * code (`EADDRINUSE`, `EACCES`, ...).
    */
-  listenTcp(options: TcpListenOptions): Promise<StreamListener>;
+  listenTcp(options: TcpListenOptions): Promise<StreamListener<NetAddress>>;
+  /** Bind and listen on a Unix path; the file is removed on close. */
+  listenUnix(options: UnixListenOptions): Promise<StreamListener<UnixAddress>>;
+  /** Bind a UDP socket. */
+  bindUdp(options: UdpBindOptions): Promise<DatagramEndpoint<NetAddress>>;
+  /** Bind a Unix datagram socket; the file is removed on close. */
+  bindUnixDatagram(
+    options: UnixDatagramBindOptions,
+  ): Promise<DatagramEndpoint<UnixAddress>>;
 }
 
 /** A listening stream socket. */
-export interface StreamListener {
+export interface StreamListener<A extends SocketAddress = NetAddress> {
   /** The bound address, with port 0 replaced by the real port. */
-  readonly address: NetAddress;
+  readonly address: A;
   /** The listening file descriptor, or `undefined` where the runtime hides it. */
   readonly fd: number | undefined;
   /**
    * The next connection. At most one call is pending at a time. After
    * {@linkcode StreamListener.close} it rejects with `ServerClosedError`.
    */
-  accept(): Promise<StreamConn>;
+  accept(): Promise<StreamConn<A>>;
   /**
    * Stop listening and drop connections not yet accepted. Resolves once the
    * address can be bound again.
@@ -82,11 +160,11 @@ export interface StreamListener {
 }
 
 /** A connected stream socket, read by pull and written with backpressure. */
-export interface StreamConn {
+export interface StreamConn<A extends SocketAddress = NetAddress> {
   /** This end's address. */
-  readonly localAddress: NetAddress;
+  readonly localAddress: A;
   /** The peer's address. */
-  readonly remoteAddress: NetAddress;
+  readonly remoteAddress: A;
   /**
    * How many bytes the adapter may read ahead of the caller. Push runtimes
    * pause the socket past it; Deno reads at most this much per call.
@@ -112,6 +190,42 @@ export interface StreamConn {
    * resolves `null`.
    */
   close(): void;
-  /** Set or clear `TCP_NODELAY`. */
+  /** Set or clear `TCP_NODELAY`; does nothing on Unix sockets. */
   setNoDelay(enable: boolean): void;
+}
+
+/** One received datagram and where it came from. */
+export interface Datagram<A = NetAddress> {
+  /** The payload, cut to the size the receiver asked for. */
+  data: Uint8Array;
+  /** The sender. */
+  from: A;
+}
+
+/**
+ * How many bytes of datagrams a push runtime (Bun, Node) keeps waiting for
+ * the server: 1 MiB. Past it new datagrams are dropped, as a full kernel
+ * receive buffer drops them.
+ */
+export const DATAGRAM_QUEUE_BYTES = 1 << 20;
+
+/** A bound datagram socket (UDP or Unix datagram). */
+export interface DatagramEndpoint<A extends SocketAddress = NetAddress> {
+  /** The bound address, with port 0 replaced by the real port. */
+  readonly address: A;
+  /** The file descriptor, or `undefined` where the runtime hides it. */
+  readonly fd: number | undefined;
+  /**
+   * The next datagram, cut to `maxSize` bytes as `recvfrom` cuts it. At
+   * most one call is pending at a time. After
+   * {@linkcode DatagramEndpoint.close} it rejects with `ServerClosedError`.
+   */
+  receive(maxSize: number): Promise<Datagram<A>>;
+  /**
+   * Send one datagram. Rejects with a `SocketError` (`EMSGSIZE`, ...) when
+   * the system refuses it.
+   */
+  send(data: Uint8Array, to: A): Promise<void>;
+  /** Close the socket; a pending receive rejects with `ServerClosedError`. */
+  close(): Promise<void>;
 }

@@ -1,6 +1,6 @@
 /**
- * Pull interfaces over push runtimes. Bun and Node hand over data and
- * connections through callbacks; these queues let the core read and accept
+ * Pull interfaces over push runtimes. Bun and Node hand over data,
+ * connections and datagrams through callbacks; these queues let the core read and accept
  * by pull, with a bound on what waits in memory.
  *
  * @module
@@ -8,7 +8,7 @@
 
 import { type Deferred, deferred } from "../_deferred.ts";
 import { ServerClosedError } from "../errors.ts";
-import { DEFAULT_READ_BUFFER_SIZE } from "../transport.ts";
+import { type Datagram, DEFAULT_READ_BUFFER_SIZE } from "../transport.ts";
 
 /**
  * Bytes pushed by a socket's data callback, read by pull. Past
@@ -191,4 +191,101 @@ export class AcceptQueue<T> {
     this.#waiter = undefined;
     for (const item of this.#items.splice(0)) this.#refuse(item);
   }
+}
+
+/** What one waiting datagram counts against the queue's byte bound at least. */
+const DATAGRAM_OVERHEAD = 64;
+
+/**
+ * Datagrams pushed by a socket's message callback, received by pull. At
+ * most `limitBytes` wait (each counted at least 64 bytes, so empty
+ * datagrams are bounded too); past that new ones are dropped and counted,
+ * as a full kernel receive buffer drops them.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { DatagramQueue } from "./push_queue.ts";
+ *
+ * const queue = new DatagramQueue<string>(100);
+ * queue.push(new Uint8Array(60), "a");
+ * queue.push(new Uint8Array(60), "b"); // over the bound: dropped
+ * assert.equal(queue.dropped, 1);
+ * assert.equal((await queue.receive()).from, "a");
+ * queue.close();
+ * await assert.rejects(queue.receive());
+ * ```
+ */
+export class DatagramQueue<A> {
+  /** Datagrams dropped because the queue was full. */
+  dropped = 0;
+  #limit: number;
+  #items: Datagram<A>[] = [];
+  #bytes = 0;
+  #waiter: Deferred<Datagram<A>> | undefined;
+  #closed = false;
+
+  /**
+   * @param limitBytes How many bytes of datagrams may wait.
+   */
+  constructor(limitBytes: number) {
+    this.#limit = limitBytes;
+  }
+
+  /**
+   * Adds a datagram from the socket's callback.
+   *
+   * @param data The payload, given up by the caller.
+   * @param from The sender.
+   */
+  push(data: Uint8Array, from: A): void {
+    if (this.#closed) return;
+    const waiter = this.#waiter;
+    if (waiter) {
+      this.#waiter = undefined;
+      waiter.resolve({ data, from });
+      return;
+    }
+    const cost = Math.max(data.length, DATAGRAM_OVERHEAD);
+    if (this.#bytes + cost > this.#limit) {
+      this.dropped++;
+      return;
+    }
+    this.#bytes += cost;
+    this.#items.push({ data, from });
+  }
+
+  /** The next datagram; rejects with `ServerClosedError` once closed. */
+  receive(): Promise<Datagram<A>> {
+    if (this.#closed) return Promise.reject(new ServerClosedError());
+    const item = this.#items.shift();
+    if (item !== undefined) {
+      this.#bytes -= Math.max(item.data.length, DATAGRAM_OVERHEAD);
+      return Promise.resolve(item);
+    }
+    this.#waiter = deferred();
+    return this.#waiter.promise;
+  }
+
+  /** Drops what waits and fails a waiting receive. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#items = [];
+    this.#bytes = 0;
+    this.#waiter?.reject(new ServerClosedError());
+    this.#waiter = undefined;
+  }
+}
+
+/**
+ * `data` cut to `maxSize` bytes, as `recvfrom` with a short buffer cuts a
+ * datagram.
+ *
+ * @param data A received payload.
+ * @param maxSize The receiver's buffer size.
+ * @returns `data` or its first `maxSize` bytes.
+ */
+export function truncate(data: Uint8Array, maxSize: number): Uint8Array {
+  return data.length > maxSize ? data.subarray(0, maxSize) : data;
 }

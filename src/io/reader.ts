@@ -6,7 +6,17 @@
 
 import { LineTooLongError } from "../errors.ts";
 import { concat } from "./bytes.ts";
-import type { StreamSocket } from "./stream_socket.ts";
+
+/**
+ * Where a {@linkcode SocketReader} reads from: a `StreamSocket`, or a
+ * datagram's payload.
+ */
+export interface ChunkSource {
+  /** The next bytes, or `null` at the end. */
+  readChunk(): Promise<Uint8Array | null>;
+  /** Puts bytes back, to be read first. */
+  unread(chunk: Uint8Array): void;
+}
 
 /**
  * The longest line {@linkcode SocketReader.readline} accepts by default, in
@@ -29,8 +39,8 @@ export interface ReadlineOptions {
 }
 
 /**
- * Reads a {@linkcode StreamSocket} by size or by line: Python's `rfile`.
- * It is also an async iterable of lines.
+ * Reads a stream socket or a datagram's payload by size or by line:
+ * Python's `rfile`. It is also an async iterable of lines.
  *
  * @example A line echo handler
  * ```ts
@@ -44,15 +54,15 @@ export interface ReadlineOptions {
  * ```
  */
 export class SocketReader implements AsyncIterable<Uint8Array> {
-  #socket: StreamSocket;
+  #socket: ChunkSource;
   #closed = false;
 
   /**
-   * Reads `socket`; `StreamRequestHandler.setup()` makes one as `rfile`.
+   * Reads `socket`; the handlers' `setup()` makes one as `rfile`.
    *
-   * @param socket The connection to read.
+   * @param socket The connection (a `StreamSocket`) or packet to read.
    */
-  constructor(socket: StreamSocket) {
+  constructor(socket: ChunkSource) {
     this.#socket = socket;
   }
 

@@ -7,7 +7,7 @@
 
 import { TimeoutError } from "../errors.ts";
 import { checkDuration } from "../options.ts";
-import type { NetAddress, StreamConn } from "../transport.ts";
+import type { SocketAddress, StreamConn } from "../transport.ts";
 import { toBytes } from "./bytes.ts";
 
 const EMPTY = new Uint8Array(0);
@@ -35,7 +35,7 @@ const EMPTY = new Uint8Array(0);
  * ```
  */
 export class StreamSocket {
-  #conn: StreamConn;
+  #conn: StreamConn<SocketAddress>;
   /** Bytes read from the connection but not yet consumed, oldest first. */
   #unread: Uint8Array[] = [];
   /** A read that outlived a timeout; the next read takes its result. */
@@ -49,17 +49,17 @@ export class StreamSocket {
    *
    * @param conn The adapter's connection.
    */
-  constructor(conn: StreamConn) {
+  constructor(conn: StreamConn<SocketAddress>) {
     this.#conn = conn;
   }
 
-  /** This end's address. */
-  get localAddress(): NetAddress {
+  /** This end's address: `{ hostname, port }`, or `{ path }` for Unix. */
+  get localAddress(): SocketAddress {
     return this.#conn.localAddress;
   }
 
   /** The peer's address (the handler's `clientAddress`). */
-  get remoteAddress(): NetAddress {
+  get remoteAddress(): SocketAddress {
     return this.#conn.remoteAddress;
   }
 

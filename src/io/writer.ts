@@ -5,10 +5,15 @@
  */
 
 import { concat, toBytes } from "./bytes.ts";
-import type { StreamSocket } from "./stream_socket.ts";
+
+/** Where a {@linkcode SocketWriter} writes: a `StreamSocket`, or a reply. */
+export interface ByteSink {
+  /** Takes all of `data`, resolving once it is sent or stored. */
+  sendall(data: Uint8Array): Promise<unknown>;
+}
 
 /**
- * Writes to a {@linkcode StreamSocket}: Python's `wfile`.
+ * Writes to a stream socket, or into a datagram reply: Python's `wfile`.
  *
  * With `bufsize` 0 (the default, as Python's `wbufsize`) every `write` goes
  * straight to the socket. With a positive `bufsize`, writes collect until
@@ -30,19 +35,19 @@ import type { StreamSocket } from "./stream_socket.ts";
  * ```
  */
 export class SocketWriter {
-  #socket: StreamSocket;
+  #socket: ByteSink;
   #bufsize: number;
   #parts: Uint8Array[] = [];
   #buffered = 0;
   #closed = false;
 
   /**
-   * Writes `socket`; `StreamRequestHandler.setup()` makes one as `wfile`.
+   * Writes `socket`; the handlers' `setup()` makes one as `wfile`.
    *
-   * @param socket The connection to write.
+   * @param socket The connection (a `StreamSocket`) or reply to write.
    * @param bufsize Bytes to collect before sending; 0 sends every write.
    */
-  constructor(socket: StreamSocket, bufsize = 0) {
+  constructor(socket: ByteSink, bufsize = 0) {
     if (!Number.isInteger(bufsize) || bufsize < -1) {
       throw new RangeError(`bufsize must be an integer >= -1, got ${bufsize}`);
     }

@@ -1,0 +1,73 @@
+/**
+ * `DatagramSocket`: the datagram server's socket as handlers see it.
+ *
+ * @module
+ */
+
+import { SocketError } from "../errors.ts";
+import { toBytes } from "./bytes.ts";
+import type {
+  DatagramEndpoint,
+  NetAddress,
+  SocketAddress,
+} from "../transport.ts";
+
+/**
+ * The socket a datagram arrived on, shared by every request of the server:
+ * the second item of a datagram server's `request`, as in Python. Handlers
+ * send with it; only the server receives.
+ *
+ * @typeParam A `{ hostname, port }` for UDP, `{ path }` for Unix.
+ *
+ * @example A handler that answers twice
+ * ```ts
+ * import { BaseRequestHandler, type DatagramRequest } from "../../mod.ts";
+ *
+ * class TwoReplies extends BaseRequestHandler<DatagramRequest> {
+ *   override async handle() {
+ *     const [packet, socket] = this.request;
+ *     await socket.sendto(packet, this.clientAddress);
+ *     await socket.sendto("done", this.clientAddress);
+ *   }
+ * }
+ * ```
+ */
+export class DatagramSocket<A extends SocketAddress = NetAddress> {
+  #endpoint: DatagramEndpoint<A>;
+
+  /**
+   * Wraps an adapter's datagram socket; servers do this once per socket.
+   *
+   * @param endpoint The adapter's socket.
+   */
+  constructor(endpoint: DatagramEndpoint<A>) {
+    this.#endpoint = endpoint;
+  }
+
+  /** The server's bound address. */
+  get localAddress(): A {
+    return this.#endpoint.address;
+  }
+
+  /**
+   * Sends one datagram to `address` (Python's `sendto`).
+   *
+   * @param data The payload; strings go out as UTF-8.
+   * @param address Where to send it, usually the handler's `clientAddress`.
+   * @returns The number of bytes sent.
+   * @throws {SocketError} `EMSGSIZE` for a datagram too large to send;
+   * `EDESTADDRREQ` for a Unix sender that bound no path, which cannot be
+   * answered (Python fails there too).
+   */
+  async sendto(data: Uint8Array | string, address: A): Promise<number> {
+    const bytes = toBytes(data);
+    if ("path" in address && address.path === "") {
+      throw new SocketError(
+        "EDESTADDRREQ",
+        "cannot send to an unnamed Unix socket: the sender did not bind a path",
+      );
+    }
+    await this.#endpoint.send(bytes, address);
+    return bytes.length;
+  }
+}

@@ -1,0 +1,104 @@
+/**
+ * `UnixStreamServer`: a stream server on a Unix socket path.
+ *
+ * @module
+ */
+
+import { checkUnixAddress } from "../address.ts";
+import type { RequestHandlerClass } from "../handler/base_handler.ts";
+import type { StreamSocket } from "../io/stream_socket.ts";
+import type { StreamListener, TlsOptions, UnixAddress } from "../transport.ts";
+import { checkSocketServerOptions } from "./socket_server.ts";
+import { checkTlsOptions, StreamServer } from "./stream_server.ts";
+import { STREAM_OPTION_KEYS, type TCPServerOptions } from "./tcp_server.ts";
+
+/**
+ * A stream server on a Unix socket: the same handlers as `TCPServer`, with
+ * `serverAddress` `{ path }`. The socket file is removed by
+ * `serverClose()`; a socket file left by a crashed run (nobody listening on
+ * it) is replaced, while any other existing file fails with `EADDRINUSE`.
+ * The file's mode follows the process umask, as Python's.
+ *
+ * `clientAddress` is `{ path: "" }` for the usual unnamed client; Deno
+ * reports the path of a client that bound one, Bun and Node never do.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { connect } from "node:net";
+ * import { mkdtempSync } from "node:fs";
+ * import { tmpdir } from "node:os";
+ * import { StreamRequestHandler, UnixStreamServer } from "../../mod.ts";
+ *
+ * class LineEcho extends StreamRequestHandler {
+ *   override async handle() {
+ *     await this.wfile.write(await this.rfile.readline());
+ *   }
+ * }
+ *
+ * const path = `${mkdtempSync(`${tmpdir()}/ss-`)}/echo.sock`;
+ * await using server = new UnixStreamServer({ path }, LineEcho);
+ * await server.ready();
+ * const serving = server.serveForever();
+ * const reply = await new Promise<string>((resolve) => {
+ *   const client = connect(path, () => client.write("hello\n"));
+ *   let text = "";
+ *   client.on("data", (data) => text += data);
+ *   client.on("end", () => resolve(text));
+ * });
+ * assert.equal(reply, "hello\n");
+ * await server.shutdown();
+ * await serving;
+ * ```
+ */
+export class UnixStreamServer extends StreamServer<UnixAddress> {
+  #tls: TlsOptions | undefined;
+
+  /**
+   * Makes the server and, unless `bindAndActivate` is `false`, starts
+   * binding it; `ready()` tells when it listens.
+   *
+   * @param serverAddress `{ path }`: at most 107 bytes, or an abstract name
+   * starting with `"\0"` (Linux).
+   * @param RequestHandlerClass A `BaseRequestHandler` subclass, or a function
+   * `(request, clientAddress, server)`.
+   * @param options `bindAndActivate` (default `true`), `driver` and `tls`.
+   * @throws {TypeError} For a malformed address, handler or option.
+   * @throws {RangeError} For a path too long for a Unix socket.
+   */
+  constructor(
+    serverAddress: UnixAddress,
+    // Stream handlers written for TCP serve Unix clients unchanged.
+    // deno-lint-ignore no-explicit-any
+    RequestHandlerClass: RequestHandlerClass<StreamSocket, any, any>,
+    options: TCPServerOptions = {},
+  ) {
+    const driver = checkSocketServerOptions(
+      options,
+      STREAM_OPTION_KEYS,
+      "UnixStreamServer",
+    );
+    const tls = checkTlsOptions(options.tls);
+    super(
+      checkUnixAddress(serverAddress),
+      RequestHandlerClass,
+      driver,
+      options.bindAndActivate ?? true,
+    );
+    this.#tls = tls;
+  }
+
+  /** Always `"AF_UNIX"` (Python's attribute). */
+  get addressFamily(): "AF_UNIX" {
+    return "AF_UNIX";
+  }
+
+  /** Binds and listens on `serverAddress.path`. */
+  protected override openSocket(): Promise<StreamListener<UnixAddress>> {
+    return this.driver.listenUnix({
+      path: this.serverAddress.path,
+      backlog: this.requestQueueSize,
+      tls: this.#tls,
+    });
+  }
+}
