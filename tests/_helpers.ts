@@ -2,8 +2,11 @@
 // client that reads by pull, and descriptor counting. node:net clients run
 // unchanged on Deno, Bun and Node.
 
-import { readdirSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import * as dgram from "node:dgram";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import * as net from "node:net";
+import { tmpdir } from "node:os";
 import { driver as bunDriver } from "../adapters/bun.ts";
 import { driver as denoDriver } from "../adapters/deno.ts";
 import { driver as nodeDriver } from "../adapters/node.ts";
@@ -97,10 +100,22 @@ export class Client {
   }
 
   static connect(port: number, hostname = "127.0.0.1"): Promise<Client> {
+    return Client.fromSocket(
+      net.connect({ port, host: hostname, allowHalfOpen: true }),
+    );
+  }
+
+  /**
+   * Wraps a socket that is connecting; resolves once it is connected (for
+   * TLS sockets, once the handshake is done).
+   */
+  static fromSocket(
+    socket: net.Socket,
+    event: "connect" | "secureConnect" = "connect",
+  ): Promise<Client> {
     return new Promise((resolve, reject) => {
-      const socket = net.connect({ port, host: hostname, allowHalfOpen: true });
       socket.once("error", reject);
-      socket.once("connect", () => {
+      socket.once(event, () => {
         socket.off("error", reject);
         resolve(new Client(socket));
       });
@@ -223,4 +238,127 @@ export async function settlesWithin(
   ]);
   clearTimeout(timer);
   return result;
+}
+
+/** A fresh directory under the system temp dir, and a way to remove it. */
+export function tempDir(): { path: string; remove(): void } {
+  const path = mkdtempSync(`${tmpdir()}/ss-test-`);
+  return { path, remove: () => rmSync(path, { recursive: true, force: true }) };
+}
+
+/**
+ * A throwaway self-signed certificate for localhost, 127.0.0.1 and ::1,
+ * made with Debian's `openssl` at test time.
+ */
+export function makeCertificate(): { cert: string; key: string } {
+  const dir = tempDir();
+  try {
+    execFileSync("openssl", [
+      "req",
+      "-x509",
+      "-newkey",
+      "ec",
+      "-pkeyopt",
+      "ec_paramgen_curve:prime256v1",
+      "-nodes",
+      "-days",
+      "1",
+      "-subj",
+      "/CN=localhost",
+      "-addext",
+      "subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1",
+      "-keyout",
+      `${dir.path}/key.pem`,
+      "-out",
+      `${dir.path}/cert.pem`,
+    ], { stdio: "pipe" });
+    return {
+      cert: readFileSync(`${dir.path}/cert.pem`, "utf8"),
+      key: readFileSync(`${dir.path}/key.pem`, "utf8"),
+    };
+  } catch (error) {
+    throw new Error(
+      "the TLS tests need openssl on PATH (Debian: apt-get install openssl)",
+      { cause: error },
+    );
+  } finally {
+    dir.remove();
+  }
+}
+
+/** A node:dgram client with pull-style receives. */
+export class UdpClient {
+  readonly socket: dgram.Socket;
+  #messages: { data: Uint8Array; from: dgram.RemoteInfo }[] = [];
+  #wake: (() => void) | undefined;
+
+  private constructor(socket: dgram.Socket) {
+    this.socket = socket;
+    socket.on("message", (data, from) => {
+      this.#messages.push({ data: new Uint8Array(data), from });
+      const wake = this.#wake;
+      this.#wake = undefined;
+      wake?.();
+    });
+  }
+
+  /** Binds a client socket on `hostname`, port 0. */
+  static async open(hostname = "127.0.0.1"): Promise<UdpClient> {
+    const socket = dgram.createSocket(hostname.includes(":") ? "udp6" : "udp4");
+    await new Promise<void>((resolve) => socket.bind(0, hostname, resolve));
+    return new UdpClient(socket);
+  }
+
+  get port(): number {
+    return this.socket.address().port;
+  }
+
+  send(
+    data: string | Uint8Array,
+    port: number,
+    hostname = "127.0.0.1",
+  ): Promise<void> {
+    return new Promise((resolve, reject) =>
+      this.socket.send(
+        data,
+        port,
+        hostname,
+        (error) => error ? reject(error) : resolve(),
+      )
+    );
+  }
+
+  /** The next datagram, or `null` if none arrives within `ms`. */
+  async receive(ms = 5000): Promise<Uint8Array | null> {
+    const deadline = Date.now() + ms;
+    while (this.#messages.length === 0) {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const woke = await new Promise<boolean>((resolve) => {
+        this.#wake = () => resolve(true);
+        timer = setTimeout(
+          () => resolve(false),
+          Math.max(0, deadline - Date.now()),
+        );
+      });
+      clearTimeout(timer);
+      if (!woke) return null;
+    }
+    return this.#messages.shift()!.data;
+  }
+
+  /** The next datagram as text; fails the test if none arrives. */
+  async receiveText(ms = 5000): Promise<string> {
+    const data = await this.receive(ms);
+    if (data === null) throw new Error(`no datagram within ${ms} ms`);
+    return decoder.decode(data);
+  }
+
+  close(): void {
+    this.socket.close();
+  }
+}
+
+/** Connects to a Unix socket path and returns a pull-style client. */
+export function connectUnix(path: string): Promise<Client> {
+  return Client.fromSocket(net.connect({ path, allowHalfOpen: true }));
 }
