@@ -77,6 +77,7 @@ export {
 } from "./src/server/base_server.ts";
 export { DatagramServer } from "./src/server/datagram_server.ts";
 export {
+  type BoundSocket,
   SocketServer,
   type SocketServerOptions,
 } from "./src/server/socket_server.ts";

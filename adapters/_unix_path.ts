@@ -1,18 +1,37 @@
 /**
  * The one rule all drivers follow for a Unix socket path that already
- * exists: a socket file nobody listens on is stale and removed; anything
- * else is left alone. Runs through `node:fs` and `node:net`, which Deno,
- * Bun and Node all have.
+ * exists: a socket file nobody has bound is stale and removed; anything
+ * else is left alone. Runs through `node:fs`, which Deno, Bun and Node all
+ * have.
  *
  * @module
  */
 
-import { lstat, unlink } from "node:fs/promises";
-import { connect } from "node:net";
+import { lstat, readFile, unlink } from "node:fs/promises";
 
 /**
- * Removes `path` if it is a socket file with no process behind it (left by
- * a crashed run). A live socket, a regular file or a directory stays.
+ * Whether a socket in this network namespace is bound at `path`, from
+ * Linux's `/proc/net/unix`. Reading it has no side effect, where probing
+ * with `connect()` would hand a live server an empty connection. `undefined`
+ * where the table cannot be read (not Linux).
+ */
+async function boundNow(path: string): Promise<boolean | undefined> {
+  let table: string;
+  try {
+    table = await readFile("/proc/net/unix", "utf8");
+  } catch {
+    return undefined;
+  }
+  // Num RefCount Protocol Flags Type St Inode Path: the path is the rest.
+  return table.split("\n").some((line) =>
+    line.replace(/^\s*(?:\S+\s+){7}/, "") === path
+  );
+}
+
+/**
+ * Removes `path` if it is a socket file that no socket is bound to (left by
+ * a crashed run). A live socket, a regular file or a directory stays, and
+ * so does every socket file where this cannot be known (not Linux).
  *
  * @example
  * ```ts
@@ -32,20 +51,7 @@ export async function removeStaleSocket(path: string): Promise<boolean> {
   } catch {
     return false;
   }
-  // A live stream socket accepts; a live datagram socket answers with
-  // EPROTOTYPE. Only a socket with no process behind it refuses.
-  const refused = await new Promise<boolean>((resolve) => {
-    const probe = connect(path);
-    probe.once("connect", () => {
-      probe.destroy();
-      resolve(false);
-    });
-    probe.once("error", (error: { code?: string }) => {
-      probe.destroy();
-      resolve(error.code === "ECONNREFUSED");
-    });
-  });
-  if (!refused) return false;
+  if ((await boundNow(path)) !== false) return false;
   try {
     await unlink(path);
     return true;

@@ -30,8 +30,11 @@ export interface SocketServerOptions {
 
 /** What a server binds: a listener or a datagram socket. */
 export interface BoundSocket<Addr> {
+  /** The bound address. */
   readonly address: Addr;
+  /** The descriptor, or `undefined` where the runtime hides it. */
   readonly fd: number | undefined;
+  /** Closes the socket. */
   close(): Promise<void>;
 }
 
