@@ -269,10 +269,16 @@ class NodeDatagramEndpoint<A extends SocketAddress>
   }
 }
 
-function checkReusePort(): void {
+function checkReusePort(udp = false): void {
   const versions =
     (globalThis as { process?: { versions?: Record<string, string> } })
       .process?.versions ?? {};
+  if (udp && versions.deno) {
+    // Deno's node:dgram accepts the option, then fails with EADDRINUSE.
+    throw new NotSupportedError(
+      "allowReusePort: Deno's UDP sockets have no SO_REUSEPORT (use Bun or Node)",
+    );
+  }
   if (versions.bun || versions.deno) return;
   const [major, minor] = (versions.node ?? "0.0").split(".").map(Number);
   if (major < 22 || (major === 22 && minor < 12)) {
@@ -334,7 +340,7 @@ export const driver: Driver = {
   async bindUdp(
     options: UdpBindOptions,
   ): Promise<DatagramEndpoint<NetAddress>> {
-    if (options.reusePort) checkReusePort();
+    if (options.reusePort) checkReusePort(true);
     const socket = dgram.createSocket({
       type: options.hostname.includes(":") ? "udp6" : "udp4",
       ...(options.reusePort ? { reusePort: true, reuseAddr: false } : {}),

@@ -1,4 +1,4 @@
-"""Medians of bench/run.sh rounds: TCPServer next to the raw server of each runtime."""
+"""Medians of bench/run.sh rounds: our server next to the raw server of each runtime."""
 import json
 import statistics
 import sys
@@ -13,11 +13,12 @@ for line in open(sys.argv[1]):
 def med(key, i):
     return statistics.median(x[i] for x in rows[key])
 
-print("| workload | runtime | raw echoes/s | TCPServer echoes/s | ratio | raw p99 us | TCPServer p99 us | errors |")
+print("| workload | runtime | raw echoes/s | ours echoes/s | ratio | raw p99 us | ours p99 us | errors |")
 print("| --- | --- | --- | --- | --- | --- | --- | --- |")
 for w in sorted({w for w, _ in rows}):
     for rt in ("deno", "bun", "node"):
-        raw, ours = (w, f"{rt}-raw"), (w, f"{rt}-tcpserver")
+        kinds = ("rawudp", "udpserver") if w.startswith("udp") else ("raw", "tcpserver")
+        raw, ours = (w, f"{rt}-{kinds[0]}"), (w, f"{rt}-{kinds[1]}")
         if raw not in rows or ours not in rows:
             continue
         errors = sum(x[2] for x in rows[raw] + rows[ours])

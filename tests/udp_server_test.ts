@@ -347,9 +347,9 @@ for (const driver of DRIVERS) {
       await assert.rejects(server.handleRequest(), RangeError);
     });
 
-    if (driver.name !== "node") {
+    if (driver.name !== "node" || RUNTIME === "deno") {
       it(
-        "refuses allowReusePort where the native UDP socket lacks it",
+        "refuses allowReusePort where the UDP socket lacks it",
         LIMIT,
         async () => {
           const server = new UDPServer(LOCAL, Echo, {
@@ -359,6 +359,25 @@ for (const driver of DRIVERS) {
           server.allowReusePort = true;
           await assert.rejects(server.serverBind(), NotSupportedError);
           await server.serverClose();
+        },
+      );
+    } else {
+      it(
+        "lets two servers share a port with allowReusePort",
+        LIMIT,
+        async () => {
+          class Shared extends UDPServer {
+            override allowReusePort = true;
+          }
+          await using first = new Shared(LOCAL, Echo, { driver });
+          await first.ready();
+          await using second = new Shared(
+            { hostname: "127.0.0.1", port: first.serverAddress.port },
+            Echo,
+            { driver },
+          );
+          await second.ready();
+          assert.equal(second.serverAddress.port, first.serverAddress.port);
         },
       );
     }
