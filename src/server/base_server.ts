@@ -93,6 +93,13 @@ export abstract class BaseServer<Req, Addr> {
   #slot: Slot<Req, Addr> | undefined;
   /** Loops and `handleRequest` calls waiting for something to happen. */
   #waiters = new Set<() => void>();
+  /**
+   * One timer shared by every wait with a deadline, left armed between
+   * requests: a server answering many small requests (datagrams) would
+   * otherwise set and clear a timer for each.
+   */
+  #alarm: ReturnType<typeof setTimeout> | undefined;
+  #alarmAt = Infinity;
 
   /**
    * Stores the address and handler; opens nothing.
@@ -165,6 +172,7 @@ export abstract class BaseServer<Req, Addr> {
       }
     } finally {
       if (--this.#loops === 0) {
+        this.#disarmIfIdle();
         this.#shutdownRequested = false;
         this.#everStopped = true;
         this.#stopped.resolve();
@@ -204,7 +212,12 @@ export abstract class BaseServer<Req, Addr> {
     const timeout = this.timeout;
     checkDuration(timeout, "timeout");
     await this.ready();
-    const got = await this.#poll(timeout, false);
+    let got;
+    try {
+      got = await this.#poll(timeout, false);
+    } finally {
+      if (this.#loops === 0) this.#disarmIfIdle();
+    }
     if (got === TIMEOUT) return await this.handleTimeout();
     if (got === STOP) throw new ServerClosedError();
     if (got !== NOTHING) await this.#handle(got[0], got[1]);
@@ -309,6 +322,7 @@ export abstract class BaseServer<Req, Addr> {
     if (this.#closed) return;
     this.#closed = true;
     this.#wakeAll();
+    this.#disarmIfIdle();
     if (this.#loops === 0) {
       // a shutdown() waiting for a first loop that will never come
       this.#everStopped = true;
@@ -384,18 +398,35 @@ export abstract class BaseServer<Req, Addr> {
       const remaining = deadline - performance.now();
       if (remaining <= 0 && waited) return TIMEOUT;
       waited = true;
+      if (remaining !== Infinity) this.#armAlarm(deadline);
       await new Promise<void>((resolve) => {
         const wake = () => {
-          if (timer !== undefined) clearTimeout(timer);
           this.#waiters.delete(wake);
           resolve();
         };
-        const timer = remaining === Infinity
-          ? undefined
-          : setTimeout(wake, Math.max(remaining, 0));
         this.#waiters.add(wake);
       });
     }
+  }
+
+  /** Makes sure every waiter is woken by `at` (they re-check their own deadline). */
+  #armAlarm(at: number): void {
+    if (this.#alarm !== undefined && this.#alarmAt <= at) return;
+    if (this.#alarm !== undefined) clearTimeout(this.#alarm);
+    this.#alarmAt = at;
+    this.#alarm = setTimeout(() => {
+      this.#alarm = undefined;
+      this.#alarmAt = Infinity;
+      this.#wakeAll();
+    }, Math.max(at - performance.now(), 0));
+  }
+
+  /** Stops the shared timer once nothing waits, so it keeps no process alive. */
+  #disarmIfIdle(): void {
+    if (this.#alarm === undefined || this.#waiters.size > 0) return;
+    clearTimeout(this.#alarm);
+    this.#alarm = undefined;
+    this.#alarmAt = Infinity;
   }
 
   /** Starts `getRequest()`; one handler per fetch, however long it waits. */
