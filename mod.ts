@@ -70,6 +70,24 @@ export {
   SocketReader,
 } from "./src/io/reader.ts";
 export { StreamSocket } from "./src/io/stream_socket.ts";
+export {
+  type EventLoopMixed,
+  EventLoopMixIn,
+  type EventLoopServer,
+  type MixableServer,
+  type ServerClass,
+} from "./src/mixins/event_loop_mixin.ts";
+export {
+  EventLoopTCPServer,
+  EventLoopUDPServer,
+  EventLoopUnixDatagramServer,
+  EventLoopUnixStreamServer,
+  // The mixed bases: JSR's fast type check wants a plain name after extends.
+  TCPServerEventLoop,
+  UDPServerEventLoop,
+  UnixDatagramServerEventLoop,
+  UnixStreamServerEventLoop,
+} from "./src/mixins/event_loop_servers.ts";
 export { type ByteSink, SocketWriter } from "./src/io/writer.ts";
 export {
   BaseServer,

@@ -75,7 +75,8 @@ export abstract class BaseServer<Req, Addr> {
   /** The address the server listens on; after binding, the real one. */
   serverAddress: Addr;
   /** Makes the handler for each request. */
-  readonly RequestHandlerClass: RequestHandlerClass<Req, Addr, this>;
+  // deno-lint-ignore no-explicit-any
+  readonly RequestHandlerClass: RequestHandlerClass<Req, Addr, any>;
   /**
    * Milliseconds `handleRequest()` waits before calling `handleTimeout()`;
    * `null` (the default) waits forever. `serveForever()` ignores it.
@@ -114,11 +115,7 @@ export abstract class BaseServer<Req, Addr> {
   ) {
     checkHandlerClass(RequestHandlerClass);
     this.serverAddress = serverAddress;
-    this.RequestHandlerClass = RequestHandlerClass as RequestHandlerClass<
-      Req,
-      Addr,
-      this
-    >;
+    this.RequestHandlerClass = RequestHandlerClass;
   }
 
   /** `true` once {@linkcode BaseServer.serverClose} has run. */
