@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Our servers next to the raw runtime echo servers, in alternating rounds on
 # the same machine: TCPServer against Deno.listen / Bun.listen / node:net
-# (64-byte ping-pong), UDPServer against Deno.listenDatagram / Bun.udpSocket /
+# (64-byte ping-pong; EventLoopTCPServer for pp100), UDPServer against Deno.listenDatagram / Bun.udpSocket /
 # node:dgram (64-byte datagram ping-pong).
 #
 #   npm run bench                  # ROUNDS=3 SECONDS_EACH=3 WORKLOADS="pp1 udp1"
@@ -40,6 +40,7 @@ server_cmd() { # server port
         node) run_with node "$shared/servers/node_echo.mjs" "$2" ;;
       esac ;;
     tcpserver) run_with "$rt" "$here/tcp_echo.ts" "$2" ;;
+    eventloop) run_with "$rt" "$here/tcp_echo.ts" "$2" eventloop ;;
     rawudp) run_with "$rt" "$here/raw_udp_echo.ts" "$2" ;;
     udpserver) run_with "$rt" "$here/udp_echo.ts" "$2" ;;
     *) echo "unknown server $1" >&2; return 1 ;;
@@ -54,8 +55,9 @@ workload_args() {
     *) echo "unknown workload $1" >&2; return 1 ;;
   esac
 }
-# The raw server and ours for a workload: TCP or UDP.
-pair() { case $1 in udp*) echo "rawudp udpserver" ;; *) echo "raw tcpserver" ;; esac; }
+# The raw server and ours for a workload: TCP, TCP with many clients (the
+# sequential TCPServer would serve one of them), or UDP.
+pair() { case $1 in udp*) echo "rawudp udpserver" ;; pp100) echo "raw eventloop" ;; *) echo "raw tcpserver" ;; esac; }
 wait_ready() { # workload port log
   for _ in $(seq 100); do
     case $1 in

@@ -17,7 +17,8 @@ print("| workload | runtime | raw echoes/s | ours echoes/s | ratio | raw p99 us 
 print("| --- | --- | --- | --- | --- | --- | --- | --- |")
 for w in sorted({w for w, _ in rows}):
     for rt in ("deno", "bun", "node"):
-        kinds = ("rawudp", "udpserver") if w.startswith("udp") else ("raw", "tcpserver")
+        kinds = (("rawudp", "udpserver") if w.startswith("udp")
+                 else ("raw", "eventloop") if w == "pp100" else ("raw", "tcpserver"))
         raw, ours = (w, f"{rt}-{kinds[0]}"), (w, f"{rt}-{kinds[1]}")
         if raw not in rows or ours not in rows:
             continue

@@ -3,13 +3,15 @@
  * `recv`s and `sendall`s until the client closes, as the raw servers in
  * `shared/bench/servers` do with each runtime's own API.
  *
- *   deno run -A bench/tcp_echo.ts PORT | bun bench/tcp_echo.ts PORT | node bench/tcp_echo.ts PORT
+ *   deno run -A bench/tcp_echo.ts PORT [eventloop]
+ *   bun bench/tcp_echo.ts PORT [eventloop]
+ *   node bench/tcp_echo.ts PORT [eventloop]
  *
  * @module
  */
 
 import process from "node:process";
-import { BaseRequestHandler, TCPServer } from "../mod.ts";
+import { BaseRequestHandler, EventLoopTCPServer, TCPServer } from "../mod.ts";
 
 class Echo extends BaseRequestHandler {
   override setup() {
@@ -29,7 +31,13 @@ class Server extends TCPServer {
   override requestQueueSize = 1024;
 }
 
-const server = new Server(
+/** With `eventloop` as second argument: many clients at once. */
+class ConcurrentServer extends EventLoopTCPServer {
+  override requestQueueSize = 1024;
+}
+
+const Chosen = process.argv[3] === "eventloop" ? ConcurrentServer : Server;
+const server = new Chosen(
   { hostname: "127.0.0.1", port: Number(process.argv[2]) },
   Echo,
 );
