@@ -129,7 +129,7 @@ export function EventLoopMixIn<T extends ServerClass>(
     ): Promise<void> {
       const max = this.maxConnections;
       if (!Number.isInteger(max) || max < 1) {
-        await this.shutdownRequest(request);
+        // The loop reports this through handleError, then ends the request.
         throw new RangeError(
           `maxConnections must be a positive integer, got ${max}`,
         );
