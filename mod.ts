@@ -52,6 +52,7 @@ export {
   ServerClosedError,
   SocketError,
   TimeoutError,
+  WorkerError,
 } from "./src/errors.ts";
 export {
   BaseRequestHandler,
@@ -88,6 +89,42 @@ export {
   UnixDatagramServerEventLoop,
   UnixStreamServerEventLoop,
 } from "./src/mixins/event_loop_servers.ts";
+export {
+  type ForkingMixed,
+  ForkingMixIn,
+  type ForkingServer,
+} from "./src/mixins/forking_mixin.ts";
+export {
+  ForkingTCPServer,
+  ForkingUDPServer,
+  ForkingUnixDatagramServer,
+  ForkingUnixStreamServer,
+  TCPServerForking,
+  UDPServerForking,
+  UnixDatagramServerForking,
+  UnixStreamServerForking,
+} from "./src/mixins/forking_servers.ts";
+export {
+  type PoolableServer,
+  type PoolableServerClass,
+  type PoolServer,
+} from "./src/mixins/pool_mixin.ts";
+export {
+  type ThreadingMixed,
+  ThreadingMixIn,
+  type ThreadingServer,
+} from "./src/mixins/threading_mixin.ts";
+export {
+  TCPServerThreading,
+  ThreadingTCPServer,
+  ThreadingUDPServer,
+  ThreadingUnixDatagramServer,
+  ThreadingUnixStreamServer,
+  UDPServerThreading,
+  UnixDatagramServerThreading,
+  UnixStreamServerThreading,
+} from "./src/mixins/threading_servers.ts";
+export { WorkerServer } from "./src/pool/worker_server.ts";
 export { type ByteSink, SocketWriter } from "./src/io/writer.ts";
 export {
   BaseServer,
@@ -105,6 +142,7 @@ export { UDPServer } from "./src/server/udp_server.ts";
 export { UnixDatagramServer } from "./src/server/unix_datagram_server.ts";
 export { UnixStreamServer } from "./src/server/unix_stream_server.ts";
 export type {
+  ChildProcessHandle,
   Datagram,
   DatagramEndpoint,
   Driver,
@@ -119,4 +157,6 @@ export type {
   UnixAddress,
   UnixDatagramBindOptions,
   UnixListenOptions,
+  WorkerEvents,
+  WorkerLink,
 } from "./src/transport.ts";

@@ -36,7 +36,9 @@ import {
   DATAGRAM_QUEUE_BYTES,
   TLS_HANDSHAKE_TIMEOUT_MS,
 } from "../src/transport.ts";
+import process from "node:process";
 import type {
+  ChildProcessHandle,
   Datagram,
   DatagramEndpoint,
   Driver,
@@ -50,8 +52,11 @@ import type {
   UdpBindOptions,
   UnixAddress,
   UnixListenOptions,
+  WorkerEvents,
+  WorkerLink,
 } from "../src/transport.ts";
 import { bindUnixPath } from "./_unix_path.ts";
+import { ENTRY_EXT, startWebWorker } from "./_web_worker.ts";
 
 // The few members of Bun's API this file uses, typed here so the package
 // type-checks without Bun's ambient types (tsc, deno check, npm consumers).
@@ -111,6 +116,14 @@ interface BunApi {
       error(s: BunUdpSocket, error: Error): void;
     };
   }): Promise<BunUdpSocket>;
+  spawn(cmd: string[], options: {
+    stdio: ["ignore", "inherit", "inherit"];
+  }): {
+    readonly pid: number;
+    readonly exited: Promise<number>;
+    readonly signalCode: string | null;
+    kill(signal?: string): void;
+  };
 }
 
 function bun(): BunApi {
@@ -472,5 +485,25 @@ export const driver: Driver = {
   },
   bindUnixDatagram(): Promise<DatagramEndpoint<UnixAddress>> {
     return Promise.reject(new NotSupportedError(NO_UNIX_DATAGRAM));
+  },
+  startThread(events: WorkerEvents): WorkerLink {
+    return startWebWorker(events);
+  },
+  spawnChild(args: string[]): ChildProcessHandle {
+    const entry = new URL(`./_child${ENTRY_EXT}`, import.meta.url);
+    const child = bun().spawn([process.execPath, entry.pathname, ...args], {
+      stdio: ["ignore", "inherit", "inherit"],
+    });
+    return {
+      pid: child.pid,
+      exited: child.exited.then((code) =>
+        child.signalCode
+          ? `was killed by ${child.signalCode}`
+          : `exited with code ${code}`
+      ),
+      kill(): void {
+        child.kill("SIGKILL");
+      },
+    };
   },
 };

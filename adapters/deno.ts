@@ -34,6 +34,7 @@ import {
   TLS_HANDSHAKE_TIMEOUT_MS,
 } from "../src/transport.ts";
 import type {
+  ChildProcessHandle,
   Datagram,
   DatagramEndpoint,
   Driver,
@@ -47,9 +48,12 @@ import type {
   UnixAddress,
   UnixDatagramBindOptions,
   UnixListenOptions,
+  WorkerEvents,
+  WorkerLink,
 } from "../src/transport.ts";
 import { driver as nodeDriver } from "./node.ts";
 import { bindUnixPath } from "./_unix_path.ts";
+import { ENTRY_EXT, startWebWorker } from "./_web_worker.ts";
 
 // The few members of Deno's API this file uses, typed here so the package
 // type-checks without Deno's ambient types (tsc, npm consumers).
@@ -107,6 +111,47 @@ interface DenoApi {
       | { path: string; transport: "unixpacket" },
   ): DenoDatagramConn;
   remove(path: string): Promise<void>;
+  execPath(): string;
+  Command: new (command: string, options: {
+    args: string[];
+    stdin: "null";
+    stdout: "inherit";
+    stderr: "inherit";
+  }) => {
+    spawn(): {
+      readonly pid: number;
+      readonly status: Promise<{ code: number; signal: string | null }>;
+      kill(signal: string): void;
+    };
+  };
+  permissions: {
+    querySync(descriptor: { name: string }): { state: string };
+  };
+}
+
+/** The permissions a child gets when the server has them in full. */
+const PERMISSIONS = [
+  "read",
+  "write",
+  "net",
+  "env",
+  "run",
+  "sys",
+  "ffi",
+  "import",
+] as const;
+
+/** `--allow-*` for each permission this process has without limits. */
+function permissionFlags(api: DenoApi): string[] {
+  return PERMISSIONS.flatMap((name) => {
+    try {
+      return api.permissions.querySync({ name }).state === "granted"
+        ? [`--allow-${name}`]
+        : [];
+    } catch {
+      return []; // a permission this Deno does not know
+    }
+  });
 }
 
 function deno(): DenoApi {
@@ -506,5 +551,33 @@ export const driver: Driver = {
           )
         ),
     );
+  },
+  startThread(events: WorkerEvents): WorkerLink {
+    return startWebWorker(events);
+  },
+  spawnChild(args: string[]): ChildProcessHandle {
+    const api = deno();
+    const entry = new URL(`./_child${ENTRY_EXT}`, import.meta.url);
+    const child = new api.Command(api.execPath(), {
+      args: ["run", ...permissionFlags(api), entry.href, ...args],
+      stdin: "null",
+      stdout: "inherit",
+      stderr: "inherit",
+    }).spawn();
+    return {
+      pid: child.pid,
+      exited: child.status.then((status) =>
+        status.signal
+          ? `was killed by ${status.signal}`
+          : `exited with code ${status.code}`
+      ),
+      kill(): void {
+        try {
+          child.kill("SIGKILL");
+        } catch {
+          // already gone
+        }
+      },
+    };
   },
 };

@@ -16,9 +16,13 @@
  * @module
  */
 
+import { spawn } from "node:child_process";
 import * as dgram from "node:dgram";
 import * as net from "node:net";
+import process from "node:process";
 import * as tls from "node:tls";
+import { fileURLToPath } from "node:url";
+import { Worker } from "node:worker_threads";
 import {
   NotSupportedError,
   SocketError,
@@ -36,6 +40,7 @@ import {
   TLS_HANDSHAKE_TIMEOUT_MS,
 } from "../src/transport.ts";
 import type {
+  ChildProcessHandle,
   Datagram,
   DatagramEndpoint,
   Driver,
@@ -49,6 +54,8 @@ import type {
   UdpBindOptions,
   UnixAddress,
   UnixListenOptions,
+  WorkerEvents,
+  WorkerLink,
 } from "../src/transport.ts";
 import { bindUnixPath } from "./_unix_path.ts";
 
@@ -295,7 +302,11 @@ const NO_UNIX_DATAGRAM =
 export const driver: Driver = {
   name: "node",
   unsupported(feature: DriverFeature): string | undefined {
-    return feature === "unixDatagram" ? NO_UNIX_DATAGRAM : undefined;
+    if (feature === "unixDatagram") return NO_UNIX_DATAGRAM;
+    if (feature === "processes" && process.versions.deno) {
+      return "the node driver starts Node-style children; on Deno use the native driver (adapters/deno.ts) for ForkingMixIn";
+    }
+    return undefined;
   },
   async listenTcp(
     options: TcpListenOptions,
@@ -373,4 +384,63 @@ export const driver: Driver = {
   bindUnixDatagram(): Promise<DatagramEndpoint<UnixAddress>> {
     return Promise.reject(new NotSupportedError(NO_UNIX_DATAGRAM));
   },
+  startThread(events: WorkerEvents): WorkerLink {
+    const worker = new Worker(
+      new URL(`./_thread_node${ENTRY_EXT}`, import.meta.url),
+    );
+    let alive = true;
+    const died = (how: string) => {
+      if (!alive) return;
+      alive = false;
+      void worker.terminate();
+      events.exit(how);
+    };
+    worker.on("message", (message) => events.message(message));
+    worker.on(
+      "error",
+      (error: Error) => died(`threw outside a handler: ${error.message}`),
+    );
+    worker.on("messageerror", () => died("sent a broken message"));
+    worker.on("exit", (code) => died(`exited with code ${code}`));
+    return {
+      send(message: unknown, transfer?: ArrayBuffer[]): void {
+        if (alive) worker.postMessage(message, transfer);
+      },
+      async terminate(): Promise<void> {
+        alive = false;
+        await worker.terminate();
+      },
+    };
+  },
+  spawnChild(args: string[]): ChildProcessHandle {
+    const entry = fileURLToPath(
+      new URL(`./_child${ENTRY_EXT}`, import.meta.url),
+    );
+    // Flags that load modules (type stripping, --import) carry over;
+    // the test runner's own do not.
+    const flags = process.execArgv.filter((flag) => !flag.startsWith("--test"));
+    const child = spawn(process.execPath, [...flags, entry, ...args], {
+      stdio: ["ignore", "inherit", "inherit"],
+    });
+    const exited = new Promise<string>((resolve) => {
+      child.on("exit", (code, signal) =>
+        resolve(
+          signal ? `was killed by ${signal}` : `exited with code ${code}`,
+        ));
+      child.on(
+        "error",
+        (error) => resolve(`failed to start: ${error.message}`),
+      );
+    });
+    return {
+      pid: child.pid ?? -1,
+      exited,
+      kill(): void {
+        child.kill("SIGKILL");
+      },
+    };
+  },
 };
+
+/** The entry modules sit beside this one, as `.ts` or as built `.js`. */
+const ENTRY_EXT = import.meta.url.endsWith(".js") ? ".js" : ".ts";

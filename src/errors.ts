@@ -43,6 +43,8 @@ export const ErrorCode = {
   ERR_SERVER_CLOSED: "ERR_SERVER_CLOSED",
   /** This runtime cannot do what was asked. */
   ERR_NOT_SUPPORTED: "ERR_NOT_SUPPORTED",
+  /** A worker thread or child process failed to load, crashed, or hung. */
+  ERR_WORKER: "ERR_WORKER",
 } as const;
 
 /**
@@ -189,6 +191,36 @@ export class NotSupportedError extends Error {
   constructor(message: string) {
     super(message);
     this.name = "NotSupportedError";
+  }
+}
+
+/**
+ * A worker thread or child process could not load the handler, crashed, or
+ * ran past `handlerTimeout`. Requests it was serving get this error through
+ * `handleError`, their connections are closed, and a new worker takes its
+ * place.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { WorkerError } from "./errors.ts";
+ *
+ * const error = new WorkerError("worker 2 exited with code 1");
+ * assert.equal(error.code, "ERR_WORKER");
+ * ```
+ */
+export class WorkerError extends Error {
+  /** Always `ERR_WORKER`. */
+  readonly code: "ERR_WORKER" = ErrorCode.ERR_WORKER;
+
+  /**
+   * Makes a worker error.
+   *
+   * @param message Which worker, and what happened to it.
+   */
+  constructor(message: string) {
+    super(message);
+    this.name = "WorkerError";
   }
 }
 

@@ -105,7 +105,7 @@ export interface UnixDatagramBindOptions {
 }
 
 /** A feature some drivers cannot offer on some runtimes. */
-export type DriverFeature = "unixDatagram";
+export type DriverFeature = "unixDatagram" | "threads" | "processes";
 
 /**
  * One runtime's socket implementation.
@@ -139,6 +139,46 @@ export interface Driver {
   bindUnixDatagram(
     options: UnixDatagramBindOptions,
   ): Promise<DatagramEndpoint<UnixAddress>>;
+  /**
+   * Starts a worker thread running the library's worker entry (Deno's and
+   * Bun's `Worker`, Node's `worker_threads`). Errors inside it, and its end,
+   * reach `events.exit`.
+   */
+  startThread(events: WorkerEvents): WorkerLink;
+  /**
+   * Starts a child process of this runtime running the library's child
+   * entry with `args`, its stdout and stderr shared with this process.
+   */
+  spawnChild(args: string[]): ChildProcessHandle;
+}
+
+/** What a worker thread reports to the server. */
+export interface WorkerEvents {
+  /** A message the worker sent. */
+  message(message: unknown): void;
+  /** The worker died or threw outside a handler; `reason` says how. */
+  exit(reason: string): void;
+}
+
+/** The server's end of a worker thread. */
+export interface WorkerLink {
+  /**
+   * Sends a message. `transfer` lists buffers the worker takes over (they
+   * are detached here).
+   */
+  send(message: unknown, transfer?: ArrayBuffer[]): void;
+  /** Stops the worker; resolves once it is gone. */
+  terminate(): Promise<void>;
+}
+
+/** A child process started by {@linkcode Driver.spawnChild}. */
+export interface ChildProcessHandle {
+  /** Its process id. */
+  readonly pid: number;
+  /** Resolves when it has exited, with how (`"exited with code 1"`). */
+  readonly exited: Promise<string>;
+  /** Kills it (SIGKILL); `exited` resolves once it is gone. */
+  kill(): void;
 }
 
 /** A listening stream socket. */

@@ -111,7 +111,7 @@ export function checkHandlerClass(value: unknown): void {
   }
   if (
     !isHandlerClass(value) &&
-    Function.prototype.toString.call(value).startsWith("class")
+    isClassSyntax(value)
   ) {
     throw new TypeError(
       `RequestHandlerClass ${value.name} is a class but does not extend BaseRequestHandler`,
@@ -134,7 +134,9 @@ export async function runHandler<Req, Addr, Srv>(
   clientAddress: Addr,
   server: Srv,
 ): Promise<void> {
-  if (!isHandlerClass(factory)) {
+  // A class is constructed even if it extends another copy of
+  // BaseRequestHandler (a worker may load the library twice).
+  if (!isHandlerClass(factory) && !isClassSyntax(factory)) {
     await (factory as (r: Req, a: Addr, s: Srv) => unknown)(
       request,
       clientAddress,
@@ -154,6 +156,10 @@ export async function runHandler<Req, Addr, Srv>(
   } finally {
     await handler.finish();
   }
+}
+
+function isClassSyntax(value: unknown): boolean {
+  return Function.prototype.toString.call(value).startsWith("class");
 }
 
 function isHandlerClass(value: unknown): boolean {

@@ -100,8 +100,11 @@ export abstract class SocketServer<
    */
   requestQueueSize = 128;
 
-  /** The driver this server opens its socket with. */
-  protected readonly driver: Driver;
+  /**
+   * The driver this server opens its socket (and starts its workers) with:
+   * the `driver` option, or the one for the running runtime.
+   */
+  readonly driver: Driver;
   #socket: Sock | undefined;
   #bound = false;
   #ready = deferred();

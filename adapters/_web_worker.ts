@@ -1,0 +1,71 @@
+/**
+ * Worker threads for the runtimes with web `Worker`s (Deno and Bun): the
+ * server's end of the link.
+ *
+ * @module
+ */
+
+import type { WorkerEvents, WorkerLink } from "../src/transport.ts";
+
+interface WebWorker {
+  postMessage(message: unknown, transfer: ArrayBuffer[]): void;
+  terminate(): void;
+  addEventListener(
+    type: "message" | "error" | "messageerror" | "close",
+    listener: (event: {
+      data?: unknown;
+      message?: string;
+      preventDefault?(): void;
+    }) => void,
+  ): void;
+}
+
+type WebWorkerConstructor = new (
+  url: URL,
+  options: { type: "module"; name?: string },
+) => WebWorker;
+
+/** The entry modules sit beside this one, as `.ts` or as built `.js`. */
+export const ENTRY_EXT: string = import.meta.url.endsWith(".js")
+  ? ".js"
+  : ".ts";
+
+/**
+ * Starts a web `Worker` running `_thread_web.ts`.
+ *
+ * @param events Where its messages and its end go.
+ * @returns The link.
+ */
+export function startWebWorker(events: WorkerEvents): WorkerLink {
+  const Worker = (globalThis as unknown as { Worker: WebWorkerConstructor })
+    .Worker;
+  const worker = new Worker(
+    new URL(`./_thread_web${ENTRY_EXT}`, import.meta.url),
+    { type: "module", name: "socketserver worker" },
+  );
+  let alive = true;
+  const died = (how: string) => {
+    if (!alive) return;
+    alive = false;
+    worker.terminate();
+    events.exit(how);
+  };
+  worker.addEventListener("message", (event) => events.message(event.data));
+  worker.addEventListener("error", (event) => {
+    event.preventDefault?.(); // else Deno ends this process too
+    died(`threw outside a handler: ${event.message ?? "unknown error"}`);
+  });
+  worker.addEventListener("messageerror", () => died("sent a broken message"));
+  // Bun only: the worker ended by itself (process.exit() in it, for one).
+  worker.addEventListener("close", () => died("exited"));
+  return {
+    send(message: unknown, transfer?: ArrayBuffer[]): void {
+      if (alive) worker.postMessage(message, transfer ?? []);
+    },
+    terminate(): Promise<void> {
+      alive = false;
+      worker.terminate();
+      return Promise.resolve();
+    },
+  };
+}

@@ -1,0 +1,92 @@
+/**
+ * `ForkingMixIn`: handlers run in a pool of child processes of the same
+ * runtime (`Deno.Command`, `Bun.spawn`, `node:child_process`).
+ *
+ * @module
+ */
+
+import {
+  defaultPoolSize,
+  type PoolableServer,
+  type PoolableServerClass,
+  poolMixIn,
+  type PoolServer,
+} from "./pool_mixin.ts";
+
+/** What {@linkcode ForkingMixIn} adds to a server. */
+export interface ForkingServer extends PoolServer {
+  /**
+   * How many child processes to start (default: the number of cores, where
+   * Python's `max_children` is 40: these children are long-lived runtimes,
+   * not forks). Read when the server is activated.
+   */
+  maxChildren: number;
+  /** The process ids of the running children (Python's `active_children`). */
+  readonly activeChildren: ReadonlySet<number>;
+}
+
+/**
+ * The class {@linkcode ForkingMixIn} returns: `Base` with
+ * {@linkcode ForkingServer}'s members.
+ */
+export type ForkingMixed<T extends PoolableServerClass> =
+  & T
+  // deno-lint-ignore no-explicit-any
+  & (abstract new (...args: any[]) => ForkingServer);
+
+/**
+ * Makes a server run each handler in one of `maxChildren` child processes.
+ *
+ * JavaScript runtimes cannot `fork()`: each child is a new process of the
+ * same runtime that loads the handler's module, started when the server is
+ * activated and kept for its life. The server relays each request's bytes
+ * to the least busy child, as `ThreadingMixIn` does to its threads. Choose
+ * it over threads when a handler may crash its process or must not share
+ * one (native add-ons, `process.exit()`, memory limits per process).
+ *
+ * On Deno the children get the permissions the server has (`--allow-*` for
+ * each one granted in full) and need `--allow-run` to start.
+ *
+ * @example Upper-casing lines in two child processes
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { connect } from "node:net";
+ * import { ForkingMixIn, TCPServer } from "../../mod.ts";
+ * import { UpperHandler } from "../../examples/upper_handler.ts";
+ *
+ * class Server extends ForkingMixIn(TCPServer) {
+ *   override maxChildren = 2;
+ * }
+ * await using server = new Server({ hostname: "127.0.0.1", port: 0 }, UpperHandler);
+ * await server.ready(); // the children have loaded UpperHandler
+ * assert.equal(server.activeChildren.size, 2);
+ * const serving = server.serveForever();
+ * const reply = await new Promise<string>((resolve) => {
+ *   const client = connect(server.serverAddress.port, "127.0.0.1", () => client.end("hi\n"));
+ *   let text = "";
+ *   client.on("data", (data) => text += data);
+ *   client.on("end", () => resolve(text));
+ * });
+ * assert.match(reply, /^[12]: HI\n$/);
+ * await server.shutdown();
+ * await serving;
+ * ```
+ *
+ * @param Base The server class to extend (`TCPServer`, `UDPServer`, ...).
+ * @returns An abstract subclass; extend it (or use `ForkingTCPServer` and
+ * its siblings).
+ */
+export function ForkingMixIn<T extends PoolableServerClass>(
+  Base: T,
+): ForkingMixed<T> {
+  const Pooled = poolMixIn(Base, {
+    kind: "process",
+    sizeName: "maxChildren",
+    size: (server) => (server as PoolableServer & ForkingServer).maxChildren,
+    daemon: () => false,
+  });
+  abstract class Forking extends Pooled implements ForkingServer {
+    maxChildren: number = defaultPoolSize();
+  }
+  return Forking;
+}

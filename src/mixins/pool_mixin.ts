@@ -1,0 +1,205 @@
+/**
+ * What `ThreadingMixIn` and `ForkingMixIn` share: handlers run in a pool of
+ * workers, fed by the server's own loop through `EventLoopMixIn`, which
+ * bounds the requests in flight (`maxConnections`) and reports errors.
+ *
+ * @module
+ */
+
+import { describe } from "../address.ts";
+import { NotSupportedError } from "../errors.ts";
+import { checkDuration } from "../options.ts";
+import { WorkerPool } from "../pool/worker_pool.ts";
+import type { Driver, SocketAddress } from "../transport.ts";
+import {
+  EventLoopMixIn,
+  type EventLoopServer,
+  type MixableServer,
+} from "./event_loop_mixin.ts";
+
+/** The members of a socket server that a worker pool builds on. */
+export interface PoolableServer extends MixableServer {
+  /** Where the server listens. */
+  // deno-lint-ignore no-explicit-any
+  serverAddress: any;
+  /** The handler, which workers load from its module. */
+  readonly RequestHandlerClass: unknown;
+  /** The driver that starts workers. */
+  readonly driver: Driver;
+  /** Starts serving. */
+  serverActivate(): void | Promise<void>;
+  /** Stops the loops. */
+  shutdown(): Promise<void>;
+}
+
+/** Any socket server class: `TCPServer`, `UDPServer`, ... */
+export type PoolableServerClass = abstract new (
+  // deno-lint-ignore no-explicit-any
+  ...args: any[]
+) => PoolableServer;
+
+/** What both worker mix-ins add to a server. */
+export interface PoolServer extends EventLoopServer {
+  /**
+   * Copied to every worker when it starts, as `this.server.workerData`:
+   * the way to give handlers settings, since workers share no memory with
+   * the server. JSON values only (child processes get it as JSON).
+   */
+  workerData: unknown;
+  /**
+   * Milliseconds a request may run in a worker (default `null`: no limit).
+   * Past it the worker is stopped, since a thread busy computing cannot be
+   * interrupted otherwise; every request it was serving is reported through
+   * `handleError` with a `WorkerError`, and a new worker takes its place.
+   */
+  handlerTimeout: number | null;
+  /**
+   * How many workers are running: the pool size while the server is
+   * active, 0 once `serverClose()` has stopped them.
+   */
+  readonly activeWorkers: number;
+}
+
+/** A pool mix-in's class: `Base` with the pool's members. */
+export type PoolMixed<T extends PoolableServerClass> =
+  & T
+  // deno-lint-ignore no-explicit-any
+  & (abstract new (...args: any[]) => PoolServer & {
+    readonly activeChildren: ReadonlySet<number>;
+  });
+
+/** How a pool mix-in sizes and stops its pool. */
+interface PoolPolicy {
+  kind: "thread" | "process";
+  /** The pool size, read from the server when it is activated. */
+  size(server: PoolableServer): number;
+  /** Whether `serverClose()` stops workers at once. */
+  daemon(server: PoolableServer): boolean;
+  /** The option's name, for errors. */
+  sizeName: string;
+}
+
+/** The number of cores, or 2 where the runtime does not say. */
+export function defaultPoolSize(): number {
+  const cores = (globalThis.navigator as { hardwareConcurrency?: number })
+    ?.hardwareConcurrency;
+  return Number.isInteger(cores) && cores! > 0 ? cores! : 2;
+}
+
+/**
+ * Where workers find a handler: its `static module` (the URL of the module
+ * that exports it) and its name. Checked in the constructor, before any
+ * socket is opened.
+ */
+function handlerLocation(
+  handler: unknown,
+  what: string,
+): { module: string; exportName: string } {
+  const name = typeof handler === "function" ? handler.name : "";
+  const module = typeof handler === "function"
+    ? (handler as { module?: unknown }).module
+    : undefined;
+  if (typeof module !== "string" || !URL.canParse(module) || name === "") {
+    throw new TypeError(
+      `${what} runs handlers in workers, which load the handler from its module: export ${
+        name || describe(handler)
+      } under its own name and give it \`static module = import.meta.url\` (got module ${
+        describe(module)
+      })`,
+    );
+  }
+  return { module, exportName: name };
+}
+
+/**
+ * Builds a pool mix-in: `EventLoopMixIn(Base)` whose `finishRequest` runs
+ * the handler in a worker.
+ */
+export function poolMixIn<T extends PoolableServerClass>(
+  Base: T,
+  policy: PoolPolicy,
+): PoolMixed<T> {
+  const what = policy.kind === "thread" ? "ThreadingMixIn" : "ForkingMixIn";
+  abstract class Pooled extends EventLoopMixIn(Base) implements PoolServer {
+    workerData: unknown = undefined;
+    handlerTimeout: number | null = null;
+    #pool: WorkerPool | undefined;
+    #location: { module: string; exportName: string };
+
+    // deno-lint-ignore no-explicit-any
+    constructor(...args: any[]) {
+      const location = handlerLocation(args[1], what);
+      super(...args);
+      this.#location = location;
+    }
+
+    get activeWorkers(): number {
+      return this.#pool?.size ?? 0;
+    }
+
+    get activeChildren(): ReadonlySet<number> {
+      return new Set(this.#pool?.pids);
+    }
+
+    /** Starts the workers, then the server: a handler that cannot load fails here. */
+    override async serverActivate(): Promise<void> {
+      const size = policy.size(this);
+      if (!Number.isInteger(size) || size < 1) {
+        throw new RangeError(
+          `${policy.sizeName} must be a positive integer, got ${size}`,
+        );
+      }
+      checkDuration(this.handlerTimeout, "handlerTimeout");
+      const feature = policy.kind === "thread" ? "threads" : "processes";
+      const missing = this.driver.unsupported(feature);
+      if (missing) throw new NotSupportedError(missing);
+      let workerData: unknown;
+      try {
+        workerData = JSON.parse(JSON.stringify(this.workerData ?? null));
+      } catch (error) {
+        throw new TypeError(`workerData must be JSON values: ${error}`);
+      }
+      const pool = new WorkerPool({
+        kind: policy.kind,
+        size,
+        ...this.#location,
+        server: {
+          serverAddress: { ...this.serverAddress } as SocketAddress,
+          workerData,
+        },
+        handlerTimeout: this.handlerTimeout,
+        shutdown: () => this.shutdown(),
+        driver: this.driver,
+      });
+      this.#pool = pool;
+      await pool.start();
+      await super.serverActivate();
+    }
+
+    /** Runs the handler in a worker; rejects with the error it threw there. */
+    override async finishRequest(
+      request: unknown,
+      clientAddress: unknown,
+    ): Promise<void> {
+      const pool = this.#pool;
+      if (!pool) throw new Error("finishRequest(): the server is not active");
+      // deno-lint-ignore no-explicit-any
+      await pool.run(request as any, clientAddress as SocketAddress);
+    }
+
+    /**
+     * Closes the server, then its workers: after the running requests
+     * (`blockOnClose`, the default), in the background once they are done
+     * (`blockOnClose = false`), or at once (daemon threads).
+     */
+    override async serverClose(): Promise<void> {
+      const pool = this.#pool;
+      if (pool && policy.daemon(this)) await pool.close();
+      await super.serverClose();
+      if (!pool) return;
+      if (this.blockOnClose) await pool.close();
+      else void pool.idle().then(() => pool.close());
+    }
+  }
+  return Pooled;
+}

@@ -1,0 +1,100 @@
+/**
+ * `ThreadingMixIn`: handlers run in a pool of worker threads (Deno's and
+ * Bun's `Worker`, Node's `worker_threads`), so CPU-bound handlers use every
+ * core.
+ *
+ * @module
+ */
+
+import {
+  defaultPoolSize,
+  type PoolableServer,
+  type PoolableServerClass,
+  poolMixIn,
+  type PoolServer,
+} from "./pool_mixin.ts";
+
+/** What {@linkcode ThreadingMixIn} adds to a server. */
+export interface ThreadingServer extends PoolServer {
+  /**
+   * How many worker threads to start (default: the number of cores). Read
+   * when the server is activated.
+   */
+  poolSize: number;
+  /**
+   * Python's `daemon_threads` (default `false`): when `true`,
+   * `serverClose()` stops the workers at once, ending the handlers still
+   * running and closing their connections, without reporting them.
+   */
+  daemonThreads: boolean;
+}
+
+/**
+ * The class {@linkcode ThreadingMixIn} returns: `Base` with
+ * {@linkcode ThreadingServer}'s members.
+ */
+export type ThreadingMixed<T extends PoolableServerClass> =
+  & T
+  // deno-lint-ignore no-explicit-any
+  & (abstract new (...args: any[]) => ThreadingServer);
+
+/**
+ * Makes a server run each handler in one of `poolSize` worker threads.
+ *
+ * The server's own thread keeps accepting and relays each request's bytes to
+ * the least busy worker; a worker serves many requests at once (handlers
+ * are async), so a pool of 4 serves any number of clients, up to
+ * `maxConnections` in flight. Choose it for CPU-bound handlers; for
+ * I/O-bound ones `EventLoopMixIn` is faster, as nothing is relayed.
+ *
+ * Workers load the handler from its module: export it under its own name and
+ * give it `static module = import.meta.url`. They share no memory with the
+ * server: a handler gets a {@linkcode WorkerServer} as `this.server` (the
+ * address, `workerData`, `workerId`, `shutdown()`), and `handleError` and
+ * the other server hooks run in the server's thread. A worker that crashes,
+ * or runs past `handlerTimeout`, is reported and replaced.
+ *
+ * @example Upper-casing lines in two worker threads
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { connect } from "node:net";
+ * import { TCPServer, ThreadingMixIn } from "../../mod.ts";
+ * import { UpperHandler } from "../../examples/upper_handler.ts";
+ *
+ * class Server extends ThreadingMixIn(TCPServer) {
+ *   override poolSize = 2;
+ * }
+ * await using server = new Server({ hostname: "127.0.0.1", port: 0 }, UpperHandler);
+ * await server.ready(); // the workers have loaded UpperHandler
+ * const serving = server.serveForever();
+ * const reply = await new Promise<string>((resolve) => {
+ *   const client = connect(server.serverAddress.port, "127.0.0.1", () => client.end("hi\n"));
+ *   let text = "";
+ *   client.on("data", (data) => text += data);
+ *   client.on("end", () => resolve(text));
+ * });
+ * assert.match(reply, /^[12]: HI\n$/);
+ * await server.shutdown();
+ * await serving;
+ * ```
+ *
+ * @param Base The server class to extend (`TCPServer`, `UDPServer`, ...).
+ * @returns An abstract subclass; extend it (or use `ThreadingTCPServer` and
+ * its siblings).
+ */
+export function ThreadingMixIn<T extends PoolableServerClass>(
+  Base: T,
+): ThreadingMixed<T> {
+  const Pooled = poolMixIn(Base, {
+    kind: "thread",
+    sizeName: "poolSize",
+    size: (server) => (server as PoolableServer & ThreadingServer).poolSize,
+    daemon: (server) =>
+      (server as PoolableServer & ThreadingServer).daemonThreads,
+  });
+  abstract class Threading extends Pooled implements ThreadingServer {
+    poolSize: number = defaultPoolSize();
+    daemonThreads = false;
+  }
+  return Threading;
+}

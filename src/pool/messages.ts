@@ -1,0 +1,138 @@
+/**
+ * What a server and its workers (threads or child processes) say to each
+ * other. Every message is a plain object whose fields are JSON values, plus
+ * at most one `bytes` field, so the same messages cross a `postMessage`
+ * (structured clone) and a process pipe (see `frames.ts`).
+ *
+ * @module
+ */
+
+import {
+  LineTooLongError,
+  NotSupportedError,
+  ServerClosedError,
+  SocketError,
+  TimeoutError,
+  WorkerError,
+} from "../errors.ts";
+import type { SocketAddress } from "../transport.ts";
+
+/**
+ * Bytes one side may send on a connection before the other has consumed
+ * them; beyond it the sender waits. This bounds what a client that floods
+ * (or a handler that writes faster than the client reads) costs in memory.
+ */
+export const RELAY_WINDOW = 256 * 1024;
+
+/** An error as it crosses to the other side. */
+export interface WireError {
+  name: string;
+  message: string;
+  stack?: string;
+  code?: string;
+}
+
+/** What a handler in a worker sees of its server. */
+export interface ServerInfo {
+  serverAddress: SocketAddress;
+  workerData: unknown;
+}
+
+/** The server to a worker. */
+export type ToWorker =
+  | {
+    t: "init";
+    module: string;
+    exportName: string;
+    server: ServerInfo;
+    workerId: number;
+  }
+  | {
+    t: "open";
+    id: number;
+    local: SocketAddress;
+    remote: SocketAddress;
+  }
+  | { t: "data"; id: number; bytes: Uint8Array }
+  | { t: "eof"; id: number; error?: WireError }
+  | { t: "ack"; id: number; n: number; error?: WireError }
+  | {
+    t: "packet";
+    id: number;
+    bytes: Uint8Array;
+    local: SocketAddress;
+    remote: SocketAddress;
+  }
+  | { t: "sent"; seq: number; error?: WireError }
+  | { t: "shutdownDone"; seq: number };
+
+/** A worker to the server. */
+export type FromWorker =
+  | { t: "ready" }
+  | { t: "failed"; error: WireError }
+  | { t: "consumed"; id: number; n: number }
+  | { t: "write"; id: number; bytes: Uint8Array }
+  | { t: "closeWrite"; id: number }
+  | { t: "noDelay"; id: number; enable: boolean }
+  | { t: "done"; id: number; error?: WireError }
+  | {
+    t: "sendto";
+    id: number;
+    seq: number;
+    bytes: Uint8Array;
+    to: SocketAddress;
+  }
+  | { t: "shutdown"; seq: number };
+
+/** Turns any thrown value into a {@linkcode WireError}. */
+export function toWire(error: unknown): WireError {
+  if (error instanceof Error) {
+    const code = (error as { code?: unknown }).code;
+    return {
+      name: error.name,
+      message: error.message,
+      stack: error.stack,
+      ...(typeof code === "string" ? { code } : {}),
+    };
+  }
+  return { name: "Error", message: String(error) };
+}
+
+/**
+ * Rebuilds an error on this side: the library's own classes come back as
+ * themselves (so `instanceof SocketError` holds), others as an `Error` with
+ * the original name, message, stack and code.
+ */
+export function fromWire(wire: WireError): Error {
+  let error: Error;
+  switch (wire.name) {
+    case "TimeoutError":
+      error = new TimeoutError(wire.message);
+      break;
+    case "SocketError":
+      error = new SocketError(wire.code ?? "EIO", wire.message);
+      break;
+    case "ServerClosedError":
+      error = new ServerClosedError(wire.message);
+      break;
+    case "NotSupportedError":
+      error = new NotSupportedError(wire.message);
+      break;
+    case "WorkerError":
+      error = new WorkerError(wire.message);
+      break;
+    case "LineTooLongError": {
+      const limit = /limit of (\d+)/.exec(wire.message);
+      error = new LineTooLongError(limit ? Number(limit[1]) : 0);
+      break;
+    }
+    default:
+      error = new Error(wire.message);
+      error.name = wire.name;
+      if (wire.code !== undefined) {
+        (error as Error & { code: string }).code = wire.code;
+      }
+  }
+  if (wire.stack !== undefined) error.stack = wire.stack;
+  return error;
+}

@@ -1,0 +1,161 @@
+/**
+ * The server's end of a child process: the child connects back over
+ * loopback TCP and proves itself with a random token, then messages travel
+ * as frames. A private socket beats the child's stdin/stdout, which a
+ * handler's `console.log` would corrupt, and every runtime can do it.
+ *
+ * @module
+ */
+
+import { WorkerError } from "../errors.ts";
+import type {
+  ChildProcessHandle,
+  Driver,
+  StreamConn,
+  StreamListener,
+  WorkerEvents,
+  WorkerLink,
+} from "../transport.ts";
+import { encodeFrame, FrameReader } from "./frames.ts";
+
+/** How long a child may take to start and connect back. */
+const CONNECT_TIMEOUT_MS = 30_000;
+
+/** A running child process and the link to it. */
+export interface ProcessLink extends WorkerLink {
+  /** The child's process id. */
+  readonly pid: number;
+}
+
+/**
+ * Starts a child running the driver's child entry and waits for it to
+ * connect.
+ *
+ * @param driver Spawns the child and opens the rendezvous socket.
+ * @param events Receives the child's messages and its exit.
+ * @returns The link, once the child is connected.
+ * @throws {WorkerError} If the child exits or stays silent instead.
+ */
+export async function startProcessLink(
+  driver: Driver,
+  events: WorkerEvents,
+): Promise<ProcessLink> {
+  const listener = await driver.listenTcp({
+    hostname: "127.0.0.1",
+    port: 0,
+    backlog: 8,
+    reusePort: false,
+  });
+  const token = Array.from(
+    crypto.getRandomValues(new Uint8Array(16)),
+    (b) => b.toString(16).padStart(2, "0"),
+  ).join("");
+  let child: ChildProcessHandle;
+  try {
+    child = driver.spawnChild([String(listener.address.port), token]);
+  } catch (error) {
+    await listener.close();
+    throw error;
+  }
+  let conn: StreamConn;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    // One promise settled by whichever comes first, so the losers cannot
+    // become unhandled rejections later.
+    conn = await new Promise<StreamConn>((resolve, reject) => {
+      acceptChild(listener, token).then(resolve, reject);
+      void child.exited.then((how) =>
+        reject(new WorkerError(`child process ${child.pid} ${how} at start`))
+      );
+      timer = setTimeout(
+        () =>
+          reject(
+            new WorkerError(
+              `child process ${child.pid} did not connect within ${CONNECT_TIMEOUT_MS} ms`,
+            ),
+          ),
+        CONNECT_TIMEOUT_MS,
+      );
+    });
+  } catch (error) {
+    child.kill();
+    await child.exited;
+    throw error;
+  } finally {
+    clearTimeout(timer);
+    await listener.close();
+  }
+  conn.setNoDelay(true);
+
+  let ended = false;
+  const end = (how: string) => {
+    if (ended) return;
+    ended = true;
+    conn.close();
+    events.exit(how);
+  };
+  void child.exited.then(end);
+  void (async () => {
+    const reader = new FrameReader();
+    try {
+      for (;;) {
+        const chunk = await conn.read();
+        if (chunk === null) break;
+        for (const message of reader.push(chunk)) events.message(message);
+      }
+    } catch {
+      // a broken link is reported like the child's end, below
+    }
+    if (!ended) {
+      // The exit status says more than the closed socket; give it a moment.
+      const how = await Promise.race([
+        child.exited,
+        new Promise<string>((resolve) =>
+          setTimeout(() => resolve("closed its link"), 200)
+        ),
+      ]);
+      end(how);
+    }
+  })();
+
+  let writing = Promise.resolve();
+  return {
+    pid: child.pid,
+    send(message: unknown): void {
+      const frame = encodeFrame(message as object);
+      writing = writing.then(() => conn.write(frame)).catch(() => {
+        // the exit is reported by the reader
+      });
+    },
+    async terminate(): Promise<void> {
+      ended = true;
+      child.kill();
+      conn.close();
+      await child.exited;
+    },
+  };
+}
+
+/** Accepts connections until one sends the right token first. */
+async function acceptChild(
+  listener: StreamListener,
+  token: string,
+): Promise<StreamConn> {
+  for (;;) {
+    const conn = await listener.accept();
+    const reader = new FrameReader();
+    let first: unknown;
+    try {
+      while (first === undefined) {
+        const chunk = await conn.read();
+        if (chunk === null) break;
+        first = reader.push(chunk)[0];
+      }
+    } catch {
+      // not our child
+    }
+    const hello = first as { t?: string; token?: string } | undefined;
+    if (hello?.t === "hello" && hello.token === token) return conn;
+    conn.close();
+  }
+}

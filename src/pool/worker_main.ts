@@ -1,0 +1,155 @@
+/**
+ * The code that runs inside a worker thread or child process: loads the
+ * handler class, then runs a handler for each request the server relays.
+ *
+ * @module
+ */
+
+import { type Deferred, deferred } from "../_deferred.ts";
+import { describe } from "../address.ts";
+import {
+  type RequestHandlerClass,
+  runHandler,
+} from "../handler/base_handler.ts";
+import { DatagramSocket } from "../io/datagram_socket.ts";
+import { StreamSocket } from "../io/stream_socket.ts";
+import type { SocketAddress } from "../transport.ts";
+import {
+  fromWire,
+  type FromWorker,
+  toWire,
+  type ToWorker,
+} from "./messages.ts";
+import { RemoteConn, RemoteEndpoint } from "./remote_conn.ts";
+import { WorkerServer } from "./worker_server.ts";
+
+/** The worker's end of its link to the server. */
+export interface ParentPort {
+  /** Sends a message to the server. */
+  send(message: FromWorker, transfer?: ArrayBuffer[]): void;
+  /** Sets the function that receives the server's messages, in order. */
+  listen(receive: (message: ToWorker) => void): void;
+}
+
+/**
+ * Serves the requests the server sends over `port` until the worker is
+ * stopped. The runtime's worker entry calls it.
+ *
+ * @param port The link to the server.
+ */
+export function serveParent(port: ParentPort): void {
+  const send = port.send.bind(port);
+  // deno-lint-ignore no-explicit-any
+  let Handler: RequestHandlerClass<any, SocketAddress, WorkerServer>;
+  let server: WorkerServer;
+  const conns = new Map<number, RemoteConn>();
+  const sends = new Map<number, Deferred<void>>();
+  const shutdowns = new Map<number, Deferred<void>>();
+  let seq = 0;
+  const nextSeq = () => ++seq;
+
+  const run = async (id: number, request: unknown, client: SocketAddress) => {
+    let message: FromWorker = { t: "done", id };
+    try {
+      await runHandler(Handler, request, client, server);
+    } catch (error) {
+      message = { t: "done", id, error: toWire(error) };
+    }
+    conns.delete(id);
+    send(message);
+  };
+
+  port.listen((m) => {
+    switch (m.t) {
+      case "init":
+        loadHandler(m.module, m.exportName).then((found) => {
+          Handler = found;
+          server = new WorkerServer(
+            m.server.serverAddress,
+            m.server.workerData,
+            m.workerId,
+            () => {
+              const asked = deferred();
+              const n = nextSeq();
+              shutdowns.set(n, asked);
+              send({ t: "shutdown", seq: n });
+              return asked.promise;
+            },
+          );
+          send({ t: "ready" });
+        }, (error) => send({ t: "failed", error: toWire(error) }));
+        break;
+      case "open": {
+        const conn = new RemoteConn(m.id, m.local, m.remote, send);
+        conns.set(m.id, conn);
+        void run(m.id, new StreamSocket(conn), m.remote);
+        break;
+      }
+      case "data":
+        conns.get(m.id)?.push(m.bytes);
+        break;
+      case "eof":
+        conns.get(m.id)?.end(m.error && fromWire(m.error));
+        break;
+      case "ack":
+        conns.get(m.id)?.written(m.n, m.error && fromWire(m.error));
+        break;
+      case "packet": {
+        const endpoint = new RemoteEndpoint(
+          m.id,
+          m.local,
+          send,
+          sends,
+          nextSeq,
+        );
+        const request = [m.bytes, new DatagramSocket(endpoint)];
+        void run(m.id, request, m.remote);
+        break;
+      }
+      case "sent": {
+        const sent = sends.get(m.seq);
+        sends.delete(m.seq);
+        if (m.error) sent?.reject(fromWire(m.error));
+        else sent?.resolve();
+        break;
+      }
+      case "shutdownDone":
+        shutdowns.get(m.seq)?.resolve();
+        shutdowns.delete(m.seq);
+        break;
+    }
+  });
+}
+
+/** Imports the handler's module and finds the class by its exported name. */
+async function loadHandler(
+  module: string,
+  exportName: string,
+  // deno-lint-ignore no-explicit-any
+): Promise<RequestHandlerClass<any, SocketAddress, WorkerServer>> {
+  let exports: Record<string, unknown>;
+  try {
+    exports = await import(module);
+  } catch (error) {
+    throw new Error(
+      `a worker could not import the handler module ${module}: ${
+        error instanceof Error ? error.message : String(error)
+      }`,
+      { cause: error },
+    );
+  }
+  const found = exports[exportName] ??
+    (typeof exports.default === "function" &&
+        exports.default.name === exportName
+      ? exports.default
+      : undefined);
+  if (typeof found !== "function") {
+    throw new Error(
+      `the handler module ${module} has no export named ${exportName} (found ${
+        describe(found)
+      }): export the handler class under its own name`,
+    );
+  }
+  // deno-lint-ignore no-explicit-any
+  return found as RequestHandlerClass<any, SocketAddress, WorkerServer>;
+}
