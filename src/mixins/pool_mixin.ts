@@ -188,16 +188,22 @@ export function poolMixIn<T extends PoolableServerClass>(
     }
 
     /**
-     * Closes the server, then its workers: after the running requests
-     * (`blockOnClose`, the default), in the background once they are done
-     * (`blockOnClose = false`), or at once (daemon threads).
+     * Closes the server, then its workers once the running requests are
+     * done: waiting for them (`blockOnClose`, the default) or in the
+     * background (`blockOnClose = false`, or daemon threads).
      */
     override async serverClose(): Promise<void> {
       const pool = this.#pool;
-      if (pool && policy.daemon(this)) await pool.close();
-      await super.serverClose();
+      const block = this.blockOnClose;
+      // Daemon threads are never waited for, whatever blockOnClose says.
+      if (policy.daemon(this)) this.blockOnClose = false;
+      try {
+        await super.serverClose();
+      } finally {
+        this.blockOnClose = block;
+      }
       if (!pool) return;
-      if (this.blockOnClose) await pool.close();
+      if (this.blockOnClose && !policy.daemon(this)) await pool.close();
       else void pool.idle().then(() => pool.close());
     }
   }

@@ -23,8 +23,10 @@ export interface ThreadingServer extends PoolServer {
   poolSize: number;
   /**
    * Python's `daemon_threads` (default `false`): when `true`,
-   * `serverClose()` stops the workers at once, ending the handlers still
-   * running and closing their connections, without reporting them.
+   * `serverClose()` never waits for running handlers, whatever
+   * `blockOnClose` says. They still finish and reply, then the workers
+   * stop. Unlike Python's daemon threads, a running handler keeps the
+   * process alive until it returns; `handlerTimeout` bounds that.
    */
   daemonThreads: boolean;
 }

@@ -1,0 +1,101 @@
+// Handlers that worker threads and child processes load by module URL. One
+// command per connection: the first line says what to do.
+
+import process from "node:process";
+import {
+  DatagramRequestHandler,
+  StreamRequestHandler,
+  type WorkerServer,
+} from "../mod.ts";
+
+const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes).trim();
+
+/** Keeps the thread busy computing for `ms` (no await, no I/O). */
+export function spin(ms: number): void {
+  const end = performance.now() + ms;
+  while (performance.now() < end) {
+    // burn CPU
+  }
+}
+
+/** What handlers started and ended in this thread, in order. */
+export const served: string[] = [];
+
+export class Commands extends StreamRequestHandler<WorkerServer> {
+  static module = import.meta.url;
+
+  override async handle(): Promise<void> {
+    const [command, arg] = text(await this.rfile.readline()).split(" ");
+    const server = this.server;
+    switch (command) {
+      case "spin":
+        served.push("spin started");
+        await this.wfile.write("started\n");
+        spin(Number(arg));
+        served.push("spin done");
+        await this.wfile.write("done\n");
+        return;
+      case "who":
+        await this.wfile.write(
+          `${server.workerId} ${JSON.stringify(server.workerData)} ${
+            (server.serverAddress as { port: number }).port
+          } ${process.pid}\n`,
+        );
+        return;
+      case "wait": // replies once the client sends a second line
+        await this.wfile.write(`waiting ${server.workerId}\n`);
+        await this.rfile.readline();
+        await this.wfile.write("went\n");
+        return;
+      case "throw":
+        throw new RangeError("boom in a worker");
+      case "crash":
+        // An error no handler can catch: it ends the worker.
+        setTimeout(() => {
+          throw new Error("uncaught in a worker");
+        }, 0);
+        await new Promise(() => {});
+        return;
+      case "exit":
+        process.exit(3);
+        return;
+      case "hang":
+        spin(60_000);
+        return;
+      case "stop":
+        await server.shutdown();
+        await this.wfile.write("stopped\n");
+        return;
+      case "big": { // echoes everything until the client's FIN
+        for (;;) {
+          const chunk = await this.rfile.read(65536);
+          if (chunk.length === 0) return;
+          await this.wfile.write(chunk);
+        }
+      }
+      default:
+        served.push(`echo ${command}`);
+        await this.wfile.write(`echo ${command}\n`);
+    }
+  }
+}
+
+export class UpperDatagram extends DatagramRequestHandler<WorkerServer> {
+  static module = import.meta.url;
+
+  override handle(): void {
+    this.wfile.write(
+      `${this.server.workerId} ${text(this.packet).toUpperCase()}`,
+    );
+  }
+}
+
+/** Not exported under its own name, so workers cannot find it. */
+class Hidden extends StreamRequestHandler {
+  static module = import.meta.url;
+}
+export const HiddenHandler: typeof Hidden = Hidden;
+export { Hidden as Renamed };
+
+/** Exported, but without `static module`. */
+export class NoModule extends StreamRequestHandler {}
