@@ -1,15 +1,23 @@
 #!/usr/bin/env bash
-# Our servers next to the raw runtime echo servers, in alternating rounds on
-# the same machine: TCPServer against Deno.listen / Bun.listen / node:net
-# (64-byte ping-pong; EventLoopTCPServer for pp100), UDPServer against Deno.listenDatagram / Bun.udpSocket /
-# node:dgram (64-byte datagram ping-pong).
+# Our servers next to the raw runtime servers, in alternating rounds on the
+# same machine. Workloads:
+#   pp1    TCPServer against Deno.listen / Bun.listen / node:net, 1 client
+#   pp100  EventLoopTCPServer against the raw servers, 100 clients
+#   io100  the same echo on EventLoop, Threading and Forking TCP servers
+#   udp1, udp10  UDPServer against Deno.listenDatagram / Bun.udpSocket / node:dgram
+#   cpu10  a CPU-bound handler (about 1 ms per request), 10 clients, on
+#          TCPServer, EventLoop, Threading (2 workers) and Forking (2
+#          children), next to Python's TCPServer and ForkingTCPServer
+#          running shared/bench/servers/py_cpu.py
+# Servers are pinned to CPU 0 and the load generator to CPU 1, except for
+# cpu10, where the workers need both cores (as the shared baseline did).
 #
 #   npm run bench                  # ROUNDS=3 SECONDS_EACH=3 WORKLOADS="pp1 udp1"
-#   WORKLOADS="pp100 udp10" RUNTIMES=bun npm run bench
+#   WORKLOADS="cpu10 io100" RUNTIMES=bun npm run bench
 #
-# Needs ../shared/bench (the C load generator and the raw TCP servers) beside
-# the repository, or SHARED_BENCH=/path/to/shared/bench. Prints a table of
-# medians.
+# Needs ../shared/bench (the C load generator and the reference servers)
+# beside the repository, or SHARED_BENCH=/path/to/shared/bench. Prints a
+# table of medians.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
@@ -33,14 +41,17 @@ run_with() { # runtime script args...
 }
 server_cmd() { # server port
   local rt=${1%%-*} kind=${1#*-}
+  case $rt in
+    python) echo "python3 $shared/servers/py_cpu.py ${kind#cpu} $2"; return ;;
+  esac
   case $kind in
     raw) case $rt in
         deno) run_with deno "$shared/servers/deno_echo.ts" "$2" ;;
         bun) run_with bun "$shared/servers/bun_echo.ts" "$2" ;;
         node) run_with node "$shared/servers/node_echo.mjs" "$2" ;;
       esac ;;
-    tcpserver) run_with "$rt" "$here/tcp_echo.ts" "$2" ;;
-    eventloop) run_with "$rt" "$here/tcp_echo.ts" "$2" eventloop ;;
+    tcpserver | eventloop | threading | forking) run_with "$rt" "$here/tcp_echo.ts" "$2" "$kind" ;;
+    cpu*) run_with "$rt" "$here/tcp_echo.ts" "$2" "${kind#cpu}" cpu ;;
     rawudp) run_with "$rt" "$here/raw_udp_echo.ts" "$2" ;;
     udpserver) run_with "$rt" "$here/udp_echo.ts" "$2" ;;
     *) echo "unknown server $1" >&2; return 1 ;;
@@ -49,15 +60,28 @@ server_cmd() { # server port
 workload_args() {
   case $1 in
     pp1) echo "--mode pingpong --conns 1 --size 64" ;;
-    pp100) echo "--mode pingpong --conns 100 --size 64" ;;
+    pp100 | io100) echo "--mode pingpong --conns 100 --size 64" ;;
+    cpu10) echo "--mode pingpong --conns 10 --size 64" ;;
     udp1) echo "--mode udp --conns 1 --size 64" ;;
     udp10) echo "--mode udp --conns 10 --size 64" ;;
     *) echo "unknown workload $1" >&2; return 1 ;;
   esac
 }
-# The raw server and ours for a workload: TCP, TCP with many clients (the
-# sequential TCPServer would serve one of them), or UDP.
-pair() { case $1 in udp*) echo "rawudp udpserver" ;; pp100) echo "raw eventloop" ;; *) echo "raw tcpserver" ;; esac; }
+# The servers compared in a workload, runtime by runtime; "python-" servers
+# run once per round, before the runtimes.
+servers() { # workload runtime
+  case $1 in
+    udp*) echo "$2-rawudp $2-udpserver" ;;
+    pp100) echo "$2-raw $2-eventloop" ;;
+    io100) echo "$2-raw $2-eventloop $2-threading $2-forking" ;;
+    cpu10) echo "$2-cputcpserver $2-cpueventloop $2-cputhreading $2-cpuforking" ;;
+    *) echo "$2-raw $2-tcpserver" ;;
+  esac
+}
+python_servers() { case $1 in cpu10) echo "python-cputcp python-cpuforking" ;; esac; }
+# Pinning: one core for the server, except where workers need both.
+pin_server() { case $1 in cpu*) echo "taskset -c 0,1" ;; *) echo "taskset -c 0" ;; esac; }
+pin_client() { case $1 in cpu*) echo "taskset -c 0,1" ;; *) echo "taskset -c 1" ;; esac; }
 wait_ready() { # workload port log
   for _ in $(seq 100); do
     case $1 in
@@ -72,20 +96,21 @@ wait_ready() { # workload port log
 results=$work/results.jsonl
 for round in $(seq "$ROUNDS"); do
   for w in $WORKLOADS; do
-    for rt in $RUNTIMES; do
-      for kind in $(pair "$w"); do
-        s=$rt-$kind
-        PORT=$((PORT + 1))
-        log=$work/$s.log
-        # shellcheck disable=SC2046
-        taskset -c 0 $(server_cmd "$s" "$PORT") >"$log" 2>&1 &
-        pid=$!
-        if ! wait_ready "$w" "$PORT" "$log"; then echo "$s did not start" >&2; kill "$pid" 2>/dev/null; continue; fi
-        # shellcheck disable=SC2046
-        line=$(taskset -c 1 "$work/loadgen" --port "$PORT" --duration "$SECONDS_EACH" --warmup 1 $(workload_args "$w"))
-        echo "{\"round\":$round,\"server\":\"$s\",\"workload\":\"$w\",\"result\":$line}" >> "$results"
-        kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null || true
-      done
+    list="$(python_servers "$w")"
+    for rt in $RUNTIMES; do list="$list $(servers "$w" "$rt")"; done
+    for s in $list; do
+      PORT=$((PORT + 1))
+      log=$work/$s.log
+      # shellcheck disable=SC2046
+      $(pin_server "$w") $(server_cmd "$s" "$PORT") >"$log" 2>&1 &
+      pid=$!
+      if ! wait_ready "$w" "$PORT" "$log"; then echo "$s did not start" >&2; kill "$pid" 2>/dev/null; continue; fi
+      # shellcheck disable=SC2046
+      line=$($(pin_client "$w") "$work/loadgen" --port "$PORT" --duration "$SECONDS_EACH" --warmup 1 $(workload_args "$w"))
+      echo "{\"round\":$round,\"server\":\"$s\",\"workload\":\"$w\",\"result\":$line}" >> "$results"
+      # Forking servers' children exit when their server's link closes.
+      kill "$pid" 2>/dev/null
+      wait "$pid" 2>/dev/null || true
     done
   done
 done

@@ -75,6 +75,8 @@ interface Job {
   /** Writes to the client, in the order the handler made them. */
   writing: Promise<void>;
   writeError?: WireError;
+  /** Bytes written to the client and not yet acknowledged to the worker. */
+  written: number;
   timer?: ReturnType<typeof setTimeout>;
 }
 
@@ -154,6 +156,7 @@ export class WorkerPool {
       finished: false,
       client,
       inflight: 0,
+      written: 0,
       writing: Promise.resolve(),
     };
     slot.jobs.set(id, job);
@@ -325,12 +328,18 @@ export class WorkerPool {
               job.writeError = toWire(error);
             }
           }
-          this.#send(slot, {
-            t: "ack",
-            id: job.id,
-            n: m.bytes.length,
-            ...(job.writeError ? { error: job.writeError } : {}),
-          });
+          // Acknowledged in batches, as the worker only waits for them
+          // once RELAY_WINDOW bytes are outstanding; errors at once.
+          job.written += m.bytes.length;
+          if (job.writeError || job.written >= RELAY_WINDOW / 2) {
+            this.#send(slot, {
+              t: "ack",
+              id: job.id,
+              n: job.written,
+              ...(job.writeError ? { error: job.writeError } : {}),
+            });
+            job.written = 0;
+          }
         });
         break;
       }

@@ -1,0 +1,55 @@
+/**
+ * Starts the benchmark's TCP server of a given kind on a port and serves
+ * until killed: `tcpserver` (sequential), `eventloop`, `threading` or
+ * `forking` (2 workers, the machine's cores).
+ *
+ * @module
+ */
+
+import {
+  EventLoopTCPServer,
+  ForkingTCPServer,
+  type RequestHandlerClass,
+  type StreamSocket,
+  TCPServer,
+  ThreadingTCPServer,
+} from "../mod.ts";
+
+const KINDS = {
+  tcpserver: TCPServer,
+  eventloop: EventLoopTCPServer,
+  threading: ThreadingTCPServer,
+  forking: ForkingTCPServer,
+} as const;
+
+/** The kinds of server the benchmark compares. */
+export type Kind = keyof typeof KINDS;
+
+/**
+ * Serves `Handler` with a server of `kind` on 127.0.0.1:`port`.
+ *
+ * @param port The port.
+ * @param kind Which server class.
+ * @param Handler The handler (with `static module` for the worker kinds).
+ * @param workers Threads or children for the worker kinds.
+ */
+export async function serve(
+  port: number,
+  kind: string,
+  // deno-lint-ignore no-explicit-any
+  Handler: RequestHandlerClass<StreamSocket, any, any>,
+  workers = 2,
+): Promise<void> {
+  if (!(kind in KINDS)) throw new Error(`unknown server kind ${kind}`);
+  const server = new KINDS[kind as Kind](
+    { hostname: "127.0.0.1", port },
+    Handler,
+    { bindAndActivate: false },
+  );
+  server.requestQueueSize = 1024;
+  if (server instanceof ThreadingTCPServer) server.poolSize = workers;
+  if (server instanceof ForkingTCPServer) server.maxChildren = workers;
+  await server.serverBind();
+  await server.serverActivate();
+  await server.serveForever();
+}
