@@ -114,12 +114,17 @@ class NodeConn<A extends SocketAddress> implements StreamConn<A> {
   }
 
   write(data: Uint8Array): Promise<void> {
+    const socket = this.#socket;
+    let settle: ((error?: Error | null) => void) | undefined;
+    // The callback runs once Node has handed the bytes to the kernel.
+    socket.write(data, (error) => settle?.(error));
+    // Nothing left queued: the kernel took the bytes during write(), so
+    // resolve now instead of a tick later, when the callback runs.
+    if (socket.writableLength === 0 && !socket.destroyed) {
+      return Promise.resolve();
+    }
     return new Promise((resolve, reject) => {
-      // The callback runs once Node has handed the bytes to the kernel.
-      this.#socket.write(data, (error) => {
-        if (error) reject(writeError(error));
-        else resolve();
-      });
+      settle = (error) => error ? reject(writeError(error)) : resolve();
     });
   }
 

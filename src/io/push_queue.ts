@@ -42,7 +42,16 @@ export class ReadQueue {
   #paused = false;
   #ended = false;
   #error: Error | undefined;
-  #reader: Deferred<Uint8Array | null> | undefined;
+  /** A waiting read's settle functions (no Deferred object: one per read). */
+  #resolveRead: ((chunk: Uint8Array | null) => void) | undefined;
+  #rejectRead: ((error: Error) => void) | undefined;
+  #waitRead = (
+    resolve: (chunk: Uint8Array | null) => void,
+    reject: (error: Error) => void,
+  ): void => {
+    this.#resolveRead = resolve;
+    this.#rejectRead = reject;
+  };
 
   /**
    * @param pause Stops the runtime reading the socket.
@@ -64,10 +73,10 @@ export class ReadQueue {
    * @param chunk Bytes the caller gives up.
    */
   push(chunk: Uint8Array): void {
-    const reader = this.#reader;
-    if (reader) {
-      this.#reader = undefined;
-      reader.resolve(chunk);
+    const resolve = this.#resolveRead;
+    if (resolve) {
+      this.#resolveRead = this.#rejectRead = undefined;
+      resolve(chunk);
       return;
     }
     this.#chunks.push(chunk);
@@ -88,11 +97,10 @@ export class ReadQueue {
     if (this.#ended) return;
     this.#ended = true;
     this.#error = error;
-    const reader = this.#reader;
-    this.#reader = undefined;
-    if (!reader) return;
-    if (error) reader.reject(error);
-    else reader.resolve(null);
+    const resolve = this.#resolveRead, reject = this.#rejectRead;
+    this.#resolveRead = this.#rejectRead = undefined;
+    if (error) reject?.(error);
+    else resolve?.(null);
   }
 
   /** Ends the stream and drops what is queued (the connection closed). */
@@ -116,8 +124,7 @@ export class ReadQueue {
     if (this.#ended) {
       return this.#error ? Promise.reject(this.#error) : Promise.resolve(null);
     }
-    this.#reader = deferred();
-    return this.#reader.promise;
+    return new Promise(this.#waitRead);
   }
 }
 

@@ -106,18 +106,28 @@ export class StreamSocket {
    * @param bufsize The most bytes to return.
    * @returns The bytes, at least one unless at end of stream.
    */
-  async recv(bufsize: number): Promise<Uint8Array> {
+  recv(bufsize: number): Promise<Uint8Array> {
     if (!Number.isInteger(bufsize) || bufsize < 0) {
-      throw new RangeError(
-        `bufsize must be a non-negative integer, got ${bufsize}`,
+      return Promise.reject(
+        new RangeError(
+          `bufsize must be a non-negative integer, got ${bufsize}`,
+        ),
       );
     }
-    if (bufsize === 0) return EMPTY;
-    const chunk = await this.readChunk();
-    if (chunk === null) return EMPTY;
-    if (chunk.length <= bufsize) return chunk;
-    this.unread(chunk.subarray(bufsize));
-    return chunk.subarray(0, bufsize);
+    if (bufsize === 0) return Promise.resolve(EMPTY);
+    // Every echo takes this path: one promise hop, no async frames.
+    const read = this.#unread.length === 0 && this.#canReadDirect()
+      ? this.#conn.read()
+      : this.readChunk();
+    return read.then((chunk) => {
+      if (chunk === null) {
+        this.#eof = true;
+        return EMPTY;
+      }
+      if (chunk.length <= bufsize) return chunk;
+      this.unread(chunk.subarray(bufsize));
+      return chunk.subarray(0, bufsize);
+    });
   }
 
   /**
@@ -138,8 +148,12 @@ export class StreamSocket {
    *
    * @param data The bytes or text to send.
    */
-  async sendall(data: Uint8Array | string): Promise<void> {
-    await this.#write(toBytes(data));
+  sendall(data: Uint8Array | string): Promise<void> {
+    try {
+      return this.#write(toBytes(data));
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   /**
@@ -175,9 +189,25 @@ export class StreamSocket {
    *
    * @returns Bytes owned by the caller, or `null` at end of stream.
    */
-  async readChunk(): Promise<Uint8Array | null> {
-    if (this.#unread.length > 0) return this.#unread.pop()!;
-    if (this.#eof || this.#closed) return null;
+  readChunk(): Promise<Uint8Array | null> {
+    if (this.#unread.length > 0) return Promise.resolve(this.#unread.pop()!);
+    if (this.#eof || this.#closed) return Promise.resolve(null);
+    if (this.#canReadDirect()) return this.#conn.read().then(this.#noteEnd);
+    return this.#readWithin();
+  }
+
+  /** Whether a read may go straight to the connection (no timeout to race). */
+  #canReadDirect(): boolean {
+    return this.#timeout === null && this.#pendingRead === undefined &&
+      !this.#eof && !this.#closed;
+  }
+
+  #noteEnd = (chunk: Uint8Array | null): Uint8Array | null => {
+    if (chunk === null) this.#eof = true;
+    return chunk;
+  };
+
+  async #readWithin(): Promise<Uint8Array | null> {
     const read = this.#pendingRead ?? this.#conn.read();
     let chunk: Uint8Array | null;
     if (this.#timeout === null) {
