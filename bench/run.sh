@@ -2,7 +2,8 @@
 # Our servers next to the raw runtime servers, in alternating rounds on the
 # same machine. Workloads:
 #   pp1    TCPServer against Deno.listen / Bun.listen / node:net, 1 client
-#   pp100  EventLoopTCPServer against the raw servers, 100 clients
+#   pp100  EventLoopTCPServer against the raw servers, 100 clients, and
+#          raw_pull_echo.ts: the same raw API awaited one read at a time
 #   io100  the same echo on EventLoop, Threading and Forking TCP servers
 #   udp1, udp10  UDPServer against Deno.listenDatagram / Bun.udpSocket / node:dgram
 #   cpu10  a CPU-bound handler (about 1 ms per request), 10 clients, on
@@ -52,6 +53,7 @@ server_cmd() { # server port
       esac ;;
     tcpserver | eventloop | threading | forking) run_with "$rt" "$here/tcp_echo.ts" "$2" "$kind" ;;
     cpu*) run_with "$rt" "$here/tcp_echo.ts" "$2" "${kind#cpu}" cpu ;;
+    rawpull) run_with "$rt" "$here/raw_pull_echo.ts" "$2" ;;
     rawudp) run_with "$rt" "$here/raw_udp_echo.ts" "$2" ;;
     udpserver) run_with "$rt" "$here/udp_echo.ts" "$2" ;;
     *) echo "unknown server $1" >&2; return 1 ;;
@@ -72,8 +74,8 @@ workload_args() {
 servers() { # workload runtime
   case $1 in
     udp*) echo "$2-rawudp $2-udpserver" ;;
-    pp100) echo "$2-raw $2-eventloop" ;;
-    io100) echo "$2-raw $2-eventloop $2-threading $2-forking" ;;
+    pp100) echo "$2-raw $2-rawpull $2-eventloop" ;;
+    io100) echo "$2-raw $2-rawpull $2-eventloop $2-threading $2-forking" ;;
     cpu10) echo "$2-cputcpserver $2-cpueventloop $2-cputhreading $2-cpuforking" ;;
     *) echo "$2-raw $2-tcpserver" ;;
   esac
