@@ -127,7 +127,8 @@ export function checkPort(port: unknown, name: string): void {
 }
 
 /**
- * Prints an address the way URLs do: `127.0.0.1:8080`, `[::1]:8080`.
+ * Prints an address the way URLs do: `127.0.0.1:8080`, `[::1]:8080`; a
+ * Unix socket's address is its path.
  *
  * @example
  * ```ts
@@ -136,12 +137,14 @@ export function checkPort(port: unknown, name: string): void {
  *
  * assert.equal(formatAddress({ hostname: "::1", port: 80 }), "[::1]:80");
  * assert.equal(formatAddress({ hostname: "127.0.0.1", port: 80 }), "127.0.0.1:80");
+ * assert.equal(formatAddress({ path: "/tmp/echo.sock" }), "/tmp/echo.sock");
  * ```
  *
  * @param address The address to print.
- * @returns `host:port`, with IPv6 hosts in brackets.
+ * @returns `host:port`, with IPv6 hosts in brackets, or the path.
  */
-export function formatAddress(address: NetAddress): string {
+export function formatAddress(address: NetAddress | UnixAddress): string {
+  if ("path" in address) return address.path;
   const host = address.hostname.includes(":")
     ? `[${address.hostname}]`
     : address.hostname;

@@ -1,0 +1,33 @@
+/**
+ * A UDP time server: every datagram gets the time back, as one datagram,
+ * with the client's text after it. `DatagramRequestHandler` collects what
+ * `wfile` gets and sends it when the handler finishes.
+ *
+ *   deno run -A examples/udp_time_server.ts [port]
+ *   bun examples/udp_time_server.ts [port]
+ *   node examples/udp_time_server.ts [port]
+ *
+ * Then: `echo hi | nc -u -w1 localhost 21567`.
+ *
+ * @module
+ */
+
+import process from "node:process";
+import { DatagramRequestHandler, formatAddress, UDPServer } from "../mod.ts";
+import { ctime } from "./timestamp.ts";
+
+class TimeHandler extends DatagramRequestHandler {
+  override handle() {
+    const text = new TextDecoder().decode(this.packet).trim();
+    console.log(`${text} from ${formatAddress(this.clientAddress)}`);
+    this.wfile.write(`[${ctime()}] ${text}`);
+  }
+}
+
+const port = Number(process.argv[2] ?? 21567);
+const server = new UDPServer({ hostname: "0.0.0.0", port }, TimeHandler);
+await server.ready();
+console.log(`listening on ${formatAddress(server.serverAddress)}`);
+process.once("SIGINT", () => void server.shutdown());
+await server.serveForever();
+await server.serverClose();
