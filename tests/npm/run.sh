@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Tests the npm package as a user gets it: builds npm/ with npm-build.ts,
+# packs it, installs the tarball into a scratch project, runs smoke.mjs on
+# Node 24, 22 and 20 and on Bun, and type-checks types.ts with tsc against
+# the package's declarations. Node 22 and 20 come from npm (the `node`
+# package) into node_modules/.cache, so a fresh machine needs nothing else.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+bin=$root/node_modules/.bin
+NODE_VERSIONS=${NODE_VERSIONS:-"22.23.3 20.20.2"}
+
+"$bin/deno" run -A "$root/npm-build.ts"
+scratch=$(mktemp -d)
+trap 'rm -rf "$scratch"' EXIT
+(cd "$root/npm" && npm pack --silent --pack-destination "$scratch" >/dev/null)
+cp "$here/smoke.mjs" "$here/handlers.mjs" "$here/types.ts" "$here/tsconfig.json" "$scratch/"
+cd "$scratch"
+echo '{ "name": "scratch", "private": true, "type": "module" }' >package.json
+types=$(node -p "require('$root/node_modules/@types/node/package.json').version")
+npm install --no-audit --no-fund --silent ./*.tgz "@types/node@$types"
+
+"$bin/node" smoke.mjs
+"$bin/bun" smoke.mjs
+for version in $NODE_VERSIONS; do
+  prefix=$root/node_modules/.cache/socketserver-node-$version
+  if [ ! -x "$prefix/node_modules/.bin/node" ]; then
+    npm install --no-audit --no-fund --silent --prefix "$prefix" "node@$version"
+  fi
+  "$prefix/node_modules/.bin/node" smoke.mjs
+done
+"$bin/tsc" -p tsconfig.json
+echo "ok - types.ts type-checks against the package"
