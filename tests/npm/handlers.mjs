@@ -1,6 +1,9 @@
 // Handlers the smoke test serves. The threading server loads this module in
 // its workers, found by `static module`, as a user's own module would be.
-import { BaseRequestHandler, DatagramRequestHandler } from "@socketserver/socketserver";
+import {
+  BaseRequestHandler,
+  DatagramRequestHandler,
+} from "@socketserver/socketserver";
 
 /** Echoes every chunk. */
 export class Echo extends BaseRequestHandler {

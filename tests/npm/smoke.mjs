@@ -12,7 +12,9 @@ import {
 import { driver as nodeDriver } from "@socketserver/socketserver/node";
 import { Echo, UpperDatagram, Who } from "./handlers.mjs";
 
-const runtime = globalThis.Bun ? `bun ${Bun.version}` : `node ${process.version}`;
+const runtime = globalThis.Bun
+  ? `bun ${Bun.version}`
+  : `node ${process.version}`;
 const deadline = setTimeout(() => {
   console.error(`smoke (${runtime}): timed out`);
   process.exit(1);
@@ -30,11 +32,18 @@ function exchange(port, data) {
 }
 
 async function tcpEcho(options) {
-  const server = new TCPServer({ hostname: "127.0.0.1", port: 0 }, Echo, options);
+  const server = new TCPServer(
+    { hostname: "127.0.0.1", port: 0 },
+    Echo,
+    options,
+  );
   await server.ready();
   const serving = server.serveForever();
   try {
-    assert.equal(await exchange(server.serverAddress.port, "hello npm"), "hello npm");
+    assert.equal(
+      await exchange(server.serverAddress.port, "hello npm"),
+      "hello npm",
+    );
   } finally {
     await server.shutdown();
     await serving;
@@ -43,7 +52,10 @@ async function tcpEcho(options) {
 }
 
 async function udpEcho() {
-  const server = new UDPServer({ hostname: "127.0.0.1", port: 0 }, UpperDatagram);
+  const server = new UDPServer(
+    { hostname: "127.0.0.1", port: 0 },
+    UpperDatagram,
+  );
   await server.ready();
   const serving = server.serveForever();
   const client = createSocket("udp4");
@@ -60,7 +72,10 @@ async function udpEcho() {
 }
 
 async function threading() {
-  const server = new ThreadingTCPServer({ hostname: "127.0.0.1", port: 0 }, Who);
+  const server = new ThreadingTCPServer(
+    { hostname: "127.0.0.1", port: 0 },
+    Who,
+  );
   server.poolSize = 2;
   await server.ready();
   const serving = server.serveForever();
