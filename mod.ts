@@ -140,7 +140,10 @@ export { StreamServer } from "./src/server/stream_server.ts";
 export { TCPServer, type TCPServerOptions } from "./src/server/tcp_server.ts";
 export { UDPServer } from "./src/server/udp_server.ts";
 export { UnixDatagramServer } from "./src/server/unix_datagram_server.ts";
-export { UnixStreamServer } from "./src/server/unix_stream_server.ts";
+export {
+  type UnixServerOptions,
+  UnixStreamServer,
+} from "./src/server/unix_stream_server.ts";
 export type {
   ChildProcessHandle,
   Datagram,

@@ -1,13 +1,14 @@
 /**
  * The one rule all drivers follow for a Unix socket path that already
  * exists: a socket file nobody has bound is stale and removed; anything
- * else is left alone. Runs through `node:fs`, which Deno, Bun and Node all
- * have.
+ * else is left alone; and the socket file gets the server's `mode`. Runs
+ * through `node:fs`, which Deno, Bun and Node all have.
  *
  * @module
  */
 
-import { lstat, readFile, unlink } from "node:fs/promises";
+import { chmod, lstat, readFile, unlink } from "node:fs/promises";
+import { toSocketError } from "../src/errors.ts";
 
 /**
  * Whether a socket in this network namespace is bound at `path`, from
@@ -62,21 +63,33 @@ export async function removeStaleSocket(path: string): Promise<boolean> {
 
 /**
  * Runs `bind`; if it fails with `EADDRINUSE` on a stale socket file, removes
- * the file and runs it once more.
+ * the file and runs it once more. Then gives the socket file `mode`, if
+ * set; if that fails, the socket is closed again and the error thrown.
  *
  * @param path The socket path.
  * @param bind Opens the socket at `path`.
+ * @param mode The file's permission bits, and how to close what `bind` opened.
  * @returns What `bind` returned.
  */
 export async function bindUnixPath<T>(
   path: string,
   bind: () => Promise<T>,
+  mode?: { bits: number | undefined; close(socket: T): unknown },
 ): Promise<T> {
+  let socket: T;
   try {
-    return await bind();
+    socket = await bind();
   } catch (error) {
     const code = (error as { code?: unknown }).code;
     if (code !== "EADDRINUSE" || !(await removeStaleSocket(path))) throw error;
-    return await bind();
+    socket = await bind();
   }
+  if (mode?.bits === undefined) return socket;
+  try {
+    await chmod(path, mode.bits);
+  } catch (error) {
+    await mode.close(socket);
+    throw toSocketError(error, "EPERM");
+  }
+  return socket;
 }

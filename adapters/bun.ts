@@ -453,7 +453,7 @@ export const driver: Driver = {
           address,
         )
       );
-    });
+    }, { bits: options.mode, close: (listener) => listener.close() });
   },
   async bindUdp(
     options: UdpBindOptions,

@@ -506,6 +506,7 @@ export const driver: Driver = {
             unixAddress,
           )
         ),
+      { bits: options.mode, close: (listener) => listener.close() },
     );
   },
   bindUdp(options: UdpBindOptions): Promise<DatagramEndpoint<NetAddress>> {
@@ -550,6 +551,7 @@ export const driver: Driver = {
             options.path,
           )
         ),
+      { bits: options.mode, close: (endpoint) => endpoint.close() },
     );
   },
   startThread(events: WorkerEvents): WorkerLink {

@@ -351,7 +351,7 @@ export const driver: Driver = {
         { path: options.path },
         () => ({ path: "" }),
       );
-    });
+    }, { bits: options.mode, close: (listener) => listener.close() });
   },
   async bindUdp(
     options: UdpBindOptions,

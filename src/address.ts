@@ -127,6 +127,48 @@ export function checkPort(port: unknown, name: string): void {
 }
 
 /**
+ * Checks a Unix socket file's `mode` option: permission bits from `0` to
+ * `0o777`, for a path on the filesystem (an abstract name has no file).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { checkSocketMode } from "./address.ts";
+ *
+ * assert.equal(checkSocketMode(0o660, "/tmp/s.sock"), 0o660);
+ * assert.equal(checkSocketMode(undefined, "/tmp/s.sock"), undefined);
+ * assert.throws(() => checkSocketMode(0o4777, "/tmp/s.sock"), RangeError);
+ * assert.throws(() => checkSocketMode(0o600, "\0abstract"), TypeError);
+ * ```
+ *
+ * @param mode The option's value.
+ * @param path The socket path it applies to.
+ * @returns The mode, or `undefined` to leave it to the umask.
+ * @throws {TypeError} For a mode that is not a number, or an abstract path.
+ * @throws {RangeError} For bits outside `0o777`.
+ */
+export function checkSocketMode(
+  mode: unknown,
+  path: string,
+): number | undefined {
+  if (mode === undefined) return undefined;
+  if (typeof mode !== "number") {
+    throw new TypeError(
+      `mode must be a number such as 0o660, got ${describe(mode)}`,
+    );
+  }
+  if (!Number.isInteger(mode) || mode < 0 || mode > 0o777) {
+    throw new RangeError(
+      `mode must be permission bits from 0 to 0o777, got ${mode}`,
+    );
+  }
+  if (path.startsWith("\0")) {
+    throw new TypeError("mode: an abstract socket name has no file to chmod");
+  }
+  return mode;
+}
+
+/**
  * Prints an address the way URLs do: `127.0.0.1:8080`, `[::1]:8080`; a
  * Unix socket's address is its path.
  *

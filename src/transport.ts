@@ -86,6 +86,8 @@ export interface UnixListenOptions {
   backlog: number;
   /** Serve TLS, as {@linkcode TcpListenOptions.tls}. */
   tls?: TlsOptions;
+  /** Permission bits for the socket file, set right after binding. */
+  mode?: number;
 }
 
 /** What {@linkcode Driver.bindUdp} needs to open a UDP socket. */
@@ -102,6 +104,8 @@ export interface UdpBindOptions {
 export interface UnixDatagramBindOptions {
   /** The socket path, already validated. */
   path: string;
+  /** Permission bits for the socket file, set right after binding. */
+  mode?: number;
 }
 
 /** A feature some drivers cannot offer on some runtimes. */

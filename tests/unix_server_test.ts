@@ -112,6 +112,35 @@ for (const driver of DRIVERS) {
       }
     });
 
+    for (const mode of [0o600, 0o660, 0o777]) {
+      it(
+        `gives the socket file mode ${mode.toString(8)} when asked`,
+        LIMIT,
+        async () => {
+          const dir = tempDir();
+          const path = `${dir.path}/m.sock`;
+          try {
+            await using server = new UnixStreamServer({ path }, LineEcho, {
+              driver,
+              mode,
+            });
+            await server.ready();
+            const stat = lstatSync(path);
+            assert.ok(stat.isSocket());
+            assert.equal(stat.mode & 0o777, mode);
+            const handled = server.handleRequest();
+            assert.equal(
+              await unixExchange(path, "still serves\n"),
+              "still serves\n",
+            );
+            await handled;
+          } finally {
+            dir.remove();
+          }
+        },
+      );
+    }
+
     it(
       "replaces a stale socket file left by a crashed run",
       LIMIT,
@@ -229,6 +258,35 @@ describe(`Unix addresses are checked before any socket opens [${RUNTIME}]`, () =
     }).serverClose();
   });
 
+  it("rejects a bad mode before any socket opens", () => {
+    const dir = tempDir();
+    try {
+      const path = `${dir.path}/m.sock`;
+      for (
+        const [mode, type] of [[0o1777, RangeError], [-1, RangeError], [
+          1.5,
+          RangeError,
+        ], ["0660", TypeError]] as const
+      ) {
+        assert.throws(
+          // @ts-expect-error: a string mode is a type error too
+          () => new UnixStreamServer({ path }, LineEcho, { mode }),
+          (e: Error) => e instanceof type && /mode/.test(e.message),
+        );
+      }
+      assert.throws(
+        () =>
+          new UnixStreamServer({ path: "\0abstract" }, LineEcho, {
+            mode: 0o600,
+          }),
+        (e: Error) => e instanceof TypeError && /abstract/.test(e.message),
+      );
+      assert.equal(existsSync(path), false);
+    } finally {
+      dir.remove();
+    }
+  });
+
   it("rejects an empty path, a NUL inside a path, and a string address", () => {
     assert.throws(
       () => new UnixStreamServer({ path: "" }, LineEcho),
@@ -273,6 +331,21 @@ for (const driver of DRIVERS) {
       });
       return;
     }
+
+    it("gives the socket file the mode option's bits", LIMIT, async () => {
+      const dir = tempDir();
+      const path = `${dir.path}/m.sock`;
+      try {
+        await using server = new UnixDatagramServer({ path }, DatagramEcho, {
+          driver,
+          mode: 0o640,
+        });
+        await server.ready();
+        assert.equal(lstatSync(path).mode & 0o777, 0o640);
+      } finally {
+        dir.remove();
+      }
+    });
 
     it(
       "answers a sender that bound a path; clientAddress is that path",

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { checkUnixAddress } from "../address.ts";
+import { checkSocketMode, checkUnixAddress } from "../address.ts";
 import { NotSupportedError } from "../errors.ts";
 import type { RequestHandlerClass } from "../handler/base_handler.ts";
 import type { DatagramRequest } from "../handler/datagram_handler.ts";
@@ -16,6 +16,7 @@ import {
   type SocketServerOptions,
 } from "./socket_server.ts";
 import { DATAGRAM_OPTION_KEYS } from "./udp_server.ts";
+import type { UnixServerOptions } from "./unix_stream_server.ts";
 
 /**
  * A datagram server on a Unix socket, with `serverAddress` `{ path }`.
@@ -44,6 +45,8 @@ import { DATAGRAM_OPTION_KEYS } from "./udp_server.ts";
  * ```
  */
 export class UnixDatagramServer extends DatagramServer<UnixAddress> {
+  #mode: number | undefined;
+
   /**
    * Makes the server and, unless `bindAndActivate` is `false`, binds it.
    *
@@ -51,7 +54,8 @@ export class UnixDatagramServer extends DatagramServer<UnixAddress> {
    * starting with `"\0"` (Linux).
    * @param RequestHandlerClass A `BaseRequestHandler` subclass (usually of
    * `DatagramRequestHandler`), or a function `(request, clientAddress, server)`.
-   * @param options `bindAndActivate` (default `true`) and `driver`.
+   * @param options `bindAndActivate` (default `true`), `driver` and `mode`
+   * (the socket file's permission bits, as {@linkcode UnixServerOptions}).
    * @throws {NotSupportedError} Where the runtime has no Unix datagram
    * sockets; the message names the alternatives.
    * @throws {TypeError} For a malformed address, handler or option.
@@ -62,14 +66,15 @@ export class UnixDatagramServer extends DatagramServer<UnixAddress> {
     // Datagram handlers written for UDP serve Unix senders unchanged.
     // deno-lint-ignore no-explicit-any
     RequestHandlerClass: RequestHandlerClass<DatagramRequest<any>, any, any>,
-    options: SocketServerOptions = {},
+    options: UnixServerOptions & SocketServerOptions = {},
   ) {
     const driver = checkSocketServerOptions(
       options,
-      DATAGRAM_OPTION_KEYS,
+      [...DATAGRAM_OPTION_KEYS, "mode"],
       "UnixDatagramServer",
     );
     const address = checkUnixAddress(serverAddress);
+    const mode = checkSocketMode(options.mode, address.path);
     const why = driver.unsupported("unixDatagram");
     if (why !== undefined) {
       throw new NotSupportedError(`UnixDatagramServer: ${why}`);
@@ -80,6 +85,7 @@ export class UnixDatagramServer extends DatagramServer<UnixAddress> {
       driver,
       options.bindAndActivate ?? true,
     );
+    this.#mode = mode;
   }
 
   /** Always `"AF_UNIX"` (Python's attribute). */
@@ -89,6 +95,9 @@ export class UnixDatagramServer extends DatagramServer<UnixAddress> {
 
   /** Binds `serverAddress.path`. */
   protected override openSocket(): Promise<DatagramEndpoint<UnixAddress>> {
-    return this.driver.bindUnixDatagram({ path: this.serverAddress.path });
+    return this.driver.bindUnixDatagram({
+      path: this.serverAddress.path,
+      mode: this.#mode,
+    });
   }
 }

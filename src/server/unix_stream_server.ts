@@ -4,13 +4,25 @@
  * @module
  */
 
-import { checkUnixAddress } from "../address.ts";
+import { checkSocketMode, checkUnixAddress } from "../address.ts";
 import type { RequestHandlerClass } from "../handler/base_handler.ts";
 import type { StreamSocket } from "../io/stream_socket.ts";
 import type { StreamListener, TlsOptions, UnixAddress } from "../transport.ts";
 import { checkSocketServerOptions } from "./socket_server.ts";
 import { checkTlsOptions, StreamServer } from "./stream_server.ts";
 import { STREAM_OPTION_KEYS, type TCPServerOptions } from "./tcp_server.ts";
+
+/** The option the Unix servers add to the other servers' options. */
+export interface UnixServerOptions {
+  /**
+   * Permission bits for the socket file, such as `0o660` (connecting needs
+   * write permission), set right after binding. Left out, the file's mode
+   * follows the process umask, as in Python. Clients can connect in the
+   * moment between bind and chmod: for a guarantee, put the socket in a
+   * directory only they can enter.
+   */
+  mode?: number;
+}
 
 /**
  * A stream server on a Unix socket: the same handlers as `TCPServer`, with
@@ -53,6 +65,7 @@ import { STREAM_OPTION_KEYS, type TCPServerOptions } from "./tcp_server.ts";
  */
 export class UnixStreamServer extends StreamServer<UnixAddress> {
   #tls: TlsOptions | undefined;
+  #mode: number | undefined;
 
   /**
    * Makes the server and, unless `bindAndActivate` is `false`, starts
@@ -62,30 +75,35 @@ export class UnixStreamServer extends StreamServer<UnixAddress> {
    * starting with `"\0"` (Linux).
    * @param RequestHandlerClass A `BaseRequestHandler` subclass, or a function
    * `(request, clientAddress, server)`.
-   * @param options `bindAndActivate` (default `true`), `driver` and `tls`.
+   * @param options `bindAndActivate` (default `true`), `driver`, `tls` and
+   * `mode` (the socket file's permission bits).
    * @throws {TypeError} For a malformed address, handler or option.
-   * @throws {RangeError} For a path too long for a Unix socket.
+   * @throws {RangeError} For a path too long for a Unix socket, or a mode
+   * past `0o777`.
    */
   constructor(
     serverAddress: UnixAddress,
     // Stream handlers written for TCP serve Unix clients unchanged.
     // deno-lint-ignore no-explicit-any
     RequestHandlerClass: RequestHandlerClass<StreamSocket, any, any>,
-    options: TCPServerOptions = {},
+    options: UnixServerOptions & TCPServerOptions = {},
   ) {
     const driver = checkSocketServerOptions(
       options,
-      STREAM_OPTION_KEYS,
+      [...STREAM_OPTION_KEYS, "mode"],
       "UnixStreamServer",
     );
     const tls = checkTlsOptions(options.tls);
+    const address = checkUnixAddress(serverAddress);
+    const mode = checkSocketMode(options.mode, address.path);
     super(
-      checkUnixAddress(serverAddress),
+      address,
       RequestHandlerClass,
       driver,
       options.bindAndActivate ?? true,
     );
     this.#tls = tls;
+    this.#mode = mode;
   }
 
   /** Always `"AF_UNIX"` (Python's attribute). */
@@ -99,6 +117,7 @@ export class UnixStreamServer extends StreamServer<UnixAddress> {
       path: this.serverAddress.path,
       backlog: this.requestQueueSize,
       tls: this.#tls,
+      mode: this.#mode,
     });
   }
 }
