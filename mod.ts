@@ -46,6 +46,11 @@ setDefaultDriver(runtimeDriver);
 
 export { formatAddress, UNIX_PATH_MAX } from "./src/address.ts";
 export {
+  closeOnSignals,
+  type CloseOnSignalsOptions,
+  type SignalClosable,
+} from "./src/server/close_on_signals.ts";
+export {
   ErrorCode,
   LineTooLongError,
   NotSupportedError,
@@ -151,6 +156,7 @@ export type {
   Driver,
   DriverFeature,
   NetAddress,
+  ShutdownSignal,
   SocketAddress,
   StreamConn,
   StreamListener,

@@ -44,6 +44,7 @@ import type {
   Driver,
   DriverFeature,
   NetAddress,
+  ShutdownSignal,
   SocketAddress,
   StreamConn,
   StreamListener,
@@ -505,5 +506,9 @@ export const driver: Driver = {
         child.kill("SIGKILL");
       },
     };
+  },
+  onSignal(signal: ShutdownSignal, listener: () => void): () => void {
+    process.on(signal, listener);
+    return () => process.off(signal, listener);
   },
 };

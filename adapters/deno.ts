@@ -40,6 +40,7 @@ import type {
   Driver,
   DriverFeature,
   NetAddress,
+  ShutdownSignal,
   SocketAddress,
   StreamConn,
   StreamListener,
@@ -127,6 +128,8 @@ interface DenoApi {
   permissions: {
     querySync(descriptor: { name: string }): { state: string };
   };
+  addSignalListener(signal: string, listener: () => void): void;
+  removeSignalListener(signal: string, listener: () => void): void;
 }
 
 /** The permissions a child gets when the server has them in full. */
@@ -581,5 +584,10 @@ export const driver: Driver = {
         }
       },
     };
+  },
+  onSignal(signal: ShutdownSignal, listener: () => void): () => void {
+    const api = deno();
+    api.addSignalListener(signal, listener);
+    return () => api.removeSignalListener(signal, listener);
   },
 };

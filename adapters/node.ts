@@ -46,6 +46,7 @@ import type {
   Driver,
   DriverFeature,
   NetAddress,
+  ShutdownSignal,
   SocketAddress,
   StreamConn,
   StreamListener,
@@ -444,6 +445,10 @@ export const driver: Driver = {
         child.kill("SIGKILL");
       },
     };
+  },
+  onSignal(signal: ShutdownSignal, listener: () => void): () => void {
+    process.on(signal, listener);
+    return () => process.off(signal, listener);
   },
 };
 

@@ -12,7 +12,12 @@
  */
 
 import process from "node:process";
-import { BaseRequestHandler, formatAddress, TCPServer } from "../mod.ts";
+import {
+  BaseRequestHandler,
+  closeOnSignals,
+  formatAddress,
+  TCPServer,
+} from "../mod.ts";
 
 class EchoHandler extends BaseRequestHandler {
   override async handle() {
@@ -29,6 +34,6 @@ const port = Number(process.argv[2] ?? 20000);
 const server = new TCPServer({ hostname: "0.0.0.0", port }, EchoHandler);
 await server.ready();
 console.log(`Echo server listening on ${formatAddress(server.serverAddress)}`);
-process.once("SIGINT", () => void server.shutdown());
+// Ctrl-C or kill: take no new client, let running handlers finish, close.
+closeOnSignals(server);
 await server.serveForever();
-await server.serverClose();

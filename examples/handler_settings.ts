@@ -12,6 +12,7 @@
 
 import process from "node:process";
 import {
+  closeOnSignals,
   formatAddress,
   StreamRequestHandler,
   TCPServer,
@@ -40,6 +41,6 @@ const port = Number(process.argv[2] ?? 20000);
 const server = new TCPServer({ hostname: "0.0.0.0", port }, EchoHandler);
 await server.ready();
 console.log(`listening on ${formatAddress(server.serverAddress)}`);
-process.once("SIGINT", () => void server.shutdown());
+// Ctrl-C or kill: take no new client, let running handlers finish, close.
+closeOnSignals(server);
 await server.serveForever();
-await server.serverClose();

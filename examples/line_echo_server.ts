@@ -11,7 +11,12 @@
  */
 
 import process from "node:process";
-import { formatAddress, StreamRequestHandler, TCPServer } from "../mod.ts";
+import {
+  closeOnSignals,
+  formatAddress,
+  StreamRequestHandler,
+  TCPServer,
+} from "../mod.ts";
 
 class EchoHandler extends StreamRequestHandler {
   override async handle() {
@@ -23,6 +28,6 @@ const port = Number(process.argv[2] ?? 20000);
 const server = new TCPServer({ hostname: "0.0.0.0", port }, EchoHandler);
 await server.ready();
 console.log(`listening on ${formatAddress(server.serverAddress)}`);
-process.once("SIGINT", () => void server.shutdown());
+// Ctrl-C or kill: take no new client, let running handlers finish, close.
+closeOnSignals(server);
 await server.serveForever();
-await server.serverClose();

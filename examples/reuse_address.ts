@@ -13,7 +13,12 @@
  */
 
 import process from "node:process";
-import { formatAddress, StreamRequestHandler, TCPServer } from "../mod.ts";
+import {
+  closeOnSignals,
+  formatAddress,
+  StreamRequestHandler,
+  TCPServer,
+} from "../mod.ts";
 
 class EchoHandler extends StreamRequestHandler {
   override async handle() {
@@ -30,6 +35,6 @@ server.requestQueueSize = 64;
 await server.serverBind();
 await server.serverActivate();
 console.log(`listening on ${formatAddress(server.serverAddress)}`);
-process.once("SIGINT", () => void server.shutdown());
+// Ctrl-C or kill: take no new client, let running handlers finish, close.
+closeOnSignals(server);
 await server.serveForever();
-await server.serverClose();

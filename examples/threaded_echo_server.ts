@@ -12,7 +12,12 @@
  */
 
 import process from "node:process";
-import { ForkingTCPServer, formatAddress, ThreadingTCPServer } from "../mod.ts";
+import {
+  closeOnSignals,
+  ForkingTCPServer,
+  formatAddress,
+  ThreadingTCPServer,
+} from "../mod.ts";
 import { EchoHandler } from "./handlers.ts";
 
 const args = process.argv.slice(2);
@@ -23,6 +28,6 @@ await server.ready();
 console.log(
   `${Server.name} listening on ${formatAddress(server.serverAddress)}`,
 );
-process.once("SIGINT", () => void server.shutdown());
+// Ctrl-C or kill: take no new client, let running handlers finish, close.
+closeOnSignals(server);
 await server.serveForever();
-await server.serverClose();

@@ -12,7 +12,12 @@
  */
 
 import process from "node:process";
-import { formatAddress, StreamRequestHandler, TCPServer } from "../mod.ts";
+import {
+  closeOnSignals,
+  formatAddress,
+  StreamRequestHandler,
+  TCPServer,
+} from "../mod.ts";
 import { ctime } from "./timestamp.ts";
 
 class TimestampHandler extends StreamRequestHandler {
@@ -27,6 +32,6 @@ const port = Number(process.argv[2] ?? 21567);
 const server = new TCPServer({ hostname: "0.0.0.0", port }, TimestampHandler);
 await server.ready();
 console.log(`listening on ${formatAddress(server.serverAddress)}`);
-process.once("SIGINT", () => void server.shutdown());
+// Ctrl-C or kill: take no new client, let running handlers finish, close.
+closeOnSignals(server);
 await server.serveForever();
-await server.serverClose();

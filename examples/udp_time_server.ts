@@ -13,7 +13,12 @@
  */
 
 import process from "node:process";
-import { DatagramRequestHandler, formatAddress, UDPServer } from "../mod.ts";
+import {
+  closeOnSignals,
+  DatagramRequestHandler,
+  formatAddress,
+  UDPServer,
+} from "../mod.ts";
 import { ctime } from "./timestamp.ts";
 
 class TimeHandler extends DatagramRequestHandler {
@@ -28,6 +33,6 @@ const port = Number(process.argv[2] ?? 21567);
 const server = new UDPServer({ hostname: "0.0.0.0", port }, TimeHandler);
 await server.ready();
 console.log(`listening on ${formatAddress(server.serverAddress)}`);
-process.once("SIGINT", () => void server.shutdown());
+// Ctrl-C or kill: take no new client, let running handlers finish, close.
+closeOnSignals(server);
 await server.serveForever();
-await server.serverClose();

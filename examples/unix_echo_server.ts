@@ -13,6 +13,7 @@
 
 import process from "node:process";
 import {
+  closeOnSignals,
   formatAddress,
   StreamRequestHandler,
   UnixStreamServer,
@@ -28,6 +29,6 @@ const path = process.argv[2] ?? "/tmp/echo.sock";
 const server = new UnixStreamServer({ path }, EchoHandler);
 await server.ready();
 console.log(`listening on ${formatAddress(server.serverAddress)}`);
-process.once("SIGINT", () => void server.shutdown());
+// Ctrl-C or kill: take no new client, let running handlers finish, close.
+closeOnSignals(server);
 await server.serveForever();
-await server.serverClose();

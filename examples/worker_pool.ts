@@ -17,7 +17,12 @@
  */
 
 import process from "node:process";
-import { BaseRequestHandler, formatAddress, TCPServer } from "../mod.ts";
+import {
+  BaseRequestHandler,
+  closeOnSignals,
+  formatAddress,
+  TCPServer,
+} from "../mod.ts";
 
 class EchoHandler extends BaseRequestHandler {
   override async handle() {
@@ -36,8 +41,8 @@ await server.ready();
 console.log(
   `${loops} loops, listening on ${formatAddress(server.serverAddress)}`,
 );
-process.once("SIGINT", () => void server.shutdown());
+// Ctrl-C or kill: take no new client, let running handlers finish, close.
+closeOnSignals(server);
 await Promise.all(
   Array.from({ length: loops }, () => server.serveForever()),
 );
-await server.serverClose();

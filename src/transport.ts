@@ -154,7 +154,15 @@ export interface Driver {
    * entry with `args`, its stdout and stderr shared with this process.
    */
   spawnChild(args: string[]): ChildProcessHandle;
+  /**
+   * Calls `listener` when the process receives `signal`, instead of the
+   * default action (ending the process). Returns what removes it.
+   */
+  onSignal(signal: ShutdownSignal, listener: () => void): () => void;
 }
+
+/** The signals {@linkcode Driver.onSignal} handles: Ctrl-C and `kill`. */
+export type ShutdownSignal = "SIGINT" | "SIGTERM";
 
 /** What a worker thread reports to the server. */
 export interface WorkerEvents {

@@ -7,6 +7,7 @@
  */
 
 import { type Deferred, deferred } from "../_deferred.ts";
+import { checkDuration } from "../options.ts";
 
 /** The request hooks of `BaseServer` a mix-in builds on. */
 export interface MixableServer {
@@ -48,6 +49,13 @@ export interface EventLoopServer {
    * Python's `block_on_close`). With `false` they still run to the end.
    */
   blockOnClose: boolean;
+  /**
+   * How long `serverClose()` waits for running handlers, in ms (default
+   * 30 000; `null` waits as long as they run, as Python does). Past it, the
+   * requests still running are closed: their handlers read end of stream
+   * or fail to write, and `serverClose()` returns.
+   */
+  closeGrace: number | null;
   /** How many handlers are running now. */
   readonly activeConnections: number;
 }
@@ -112,7 +120,9 @@ export function EventLoopMixIn<T extends ServerClass>(
   abstract class EventLoop extends Base implements EventLoopServer {
     maxConnections = 1024;
     blockOnClose = true;
-    #active = new Set<Promise<void>>();
+    closeGrace: number | null = 30_000;
+    /** Each running handler's task, and its request (to close at the end). */
+    #active = new Map<Promise<void>, unknown>();
     #freed: Deferred<void> | undefined;
 
     get activeConnections(): number {
@@ -139,7 +149,7 @@ export function EventLoopMixIn<T extends ServerClass>(
         await this.#freed.promise;
       }
       const task = this.#serve(request, clientAddress);
-      this.#active.add(task);
+      this.#active.set(task, request);
       task.then(() => {
         this.#active.delete(task);
         const freed = this.#freed;
@@ -168,13 +178,52 @@ export function EventLoopMixIn<T extends ServerClass>(
       }
     }
 
-    /** Closes the server, then waits for running handlers if `blockOnClose`. */
+    /**
+     * Closes the server, then, if `blockOnClose`, waits up to `closeGrace`
+     * for running handlers and closes the requests of those still running.
+     */
     override async serverClose(): Promise<void> {
+      const grace = this.closeGrace;
+      checkDuration(grace, "closeGrace");
       await super.serverClose();
-      if (this.blockOnClose) {
-        while (this.#active.size > 0) await Promise.all(this.#active);
+      if (!this.blockOnClose) return;
+      const deadline = grace === null ? Infinity : Date.now() + grace;
+      while (this.#active.size > 0) {
+        const running = Promise.all(this.#active.keys());
+        if (await settlesBy(running, deadline)) continue;
+        // Past the grace period: a handler blocked on its client ends now.
+        await Promise.all(
+          [...this.#active.values()].map(async (request) => {
+            try {
+              await this.shutdownRequest(request);
+            } catch {
+              // the peer may be gone; nothing is left to release
+            }
+          }),
+        );
+        return;
       }
     }
   }
   return EventLoop;
+}
+
+/** Whether `promise` settles before the `deadline` (a `Date.now()` time). */
+async function settlesBy(
+  promise: Promise<unknown>,
+  deadline: number,
+): Promise<boolean> {
+  if (deadline === Infinity) {
+    await promise;
+    return true;
+  }
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const expired = new Promise<false>((resolve) =>
+    timer = setTimeout(() => resolve(false), Math.max(0, deadline - Date.now()))
+  );
+  try {
+    return await Promise.race([promise.then(() => true), expired]);
+  } finally {
+    clearTimeout(timer);
+  }
 }

@@ -1,0 +1,35 @@
+// A server for tests/shutdown_test.ts, run as its own process so signals
+// reach it and not the test runner:
+//   _signal_server.ts GRACE_MS|null
+// Each client sends "hold\n" (answered "holding\n"), then, to finish, "go\n"
+// (answered "done\n"). `closeOnSignals` stops it; "closed" is printed once
+// `serverClose()` returns.
+
+import process from "node:process";
+import {
+  closeOnSignals,
+  EventLoopTCPServer,
+  formatAddress,
+  StreamRequestHandler,
+} from "../mod.ts";
+
+class Hold extends StreamRequestHandler {
+  override async handle() {
+    await this.rfile.readline();
+    await this.wfile.write("holding\n");
+    const line = new TextDecoder().decode(await this.rfile.readline());
+    if (line === "go\n") await this.wfile.write("done\n");
+  }
+}
+
+const server = new EventLoopTCPServer(
+  { hostname: "127.0.0.1", port: 0 },
+  Hold,
+);
+server.closeGrace = process.argv[2] === "null" ? null : Number(process.argv[2]);
+closeOnSignals(server, {
+  onClosed: (error) => console.log(error ? `failed: ${error}` : "closed"),
+});
+await server.ready();
+console.log(`listening on ${formatAddress(server.serverAddress)}`);
+await server.serveForever();
