@@ -25,6 +25,8 @@ export const ErrorCode = {
   EADDRNOTAVAIL: "EADDRNOTAVAIL",
   /** Binding needs a privilege (a port below 1024, a protected path). */
   EACCES: "EACCES",
+  /** The socket file's `mode` could not be set. */
+  EPERM: "EPERM",
   /** The host name did not resolve. */
   ENOTFOUND: "ENOTFOUND",
   /** The peer reset the connection. */
