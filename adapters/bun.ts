@@ -237,6 +237,12 @@ class BunConn<A extends SocketAddress> implements StreamConn<A> {
     );
   }
 
+  abort(): void {
+    this.input.clear();
+    if (this.#closed) return;
+    this.#socket.terminate(); // close() runs onClose: pending writes reject
+  }
+
   setNoDelay(enable: boolean): void {
     if ("port" in this.remoteAddress) this.#socket.setNoDelay(enable);
   }

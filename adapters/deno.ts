@@ -264,6 +264,11 @@ class DenoStreamConn<A extends SocketAddress> implements StreamConn<A> {
     }
   }
 
+  /** Deno queues no writes of its own: closing is already immediate. */
+  abort(): void {
+    this.close();
+  }
+
   setNoDelay(enable: boolean): void {
     this.#conn.setNoDelay?.(enable); // Unix connections have none
   }

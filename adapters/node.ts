@@ -63,7 +63,12 @@ import { bindUnixPath } from "./_unix_path.ts";
 /** A write failure; Node's own "stream closed" errors become `EPIPE`. */
 function writeError(error: unknown): Error {
   const code = (error as { code?: unknown } | null)?.code;
-  if (typeof code === "string" && code.startsWith("ERR_STREAM")) {
+  // A socket destroyed under a pending write: the connection is closed.
+  if (
+    typeof code === "string" &&
+    (code.startsWith("ERR_STREAM") || code === "ERR_SOCKET_CLOSED" ||
+      code === "ECANCELED")
+  ) {
     return new SocketError("EPIPE", "the connection is closed", {
       cause: error,
     });
@@ -150,6 +155,11 @@ class NodeConn<A extends SocketAddress> implements StreamConn<A> {
       socket.destroy();
     });
     socket.once("close", () => clearTimeout(timer));
+  }
+
+  abort(): void {
+    this.#input.clear();
+    this.#socket.destroy();
   }
 
   setNoDelay(enable: boolean): void {

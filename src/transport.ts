@@ -242,6 +242,11 @@ export interface StreamConn<A extends SocketAddress = NetAddress> {
    * resolves `null`.
    */
   close(): void;
+  /**
+   * Close now, dropping writes still queued: for a peer that stopped
+   * reading. Pending writes reject; a pending read resolves `null`.
+   */
+  abort(): void;
   /** Set or clear `TCP_NODELAY`; does nothing on Unix sockets. */
   setNoDelay(enable: boolean): void;
 }

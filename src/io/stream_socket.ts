@@ -43,6 +43,7 @@ export class StreamSocket {
   #eof = false;
   #closed = false;
   #timeout: number | null = null;
+  #lastActivity = Date.now();
 
   /**
    * Wraps an adapter's connection; servers do this for each request.
@@ -94,6 +95,14 @@ export class StreamSocket {
     this.#conn.readBufferSize = bytes;
   }
 
+  /**
+   * When bytes last arrived or a write last started (`Date.now()` time).
+   * Servers close connections idle for longer than their `idleTimeout`.
+   */
+  get lastActivity(): number {
+    return this.#lastActivity;
+  }
+
   /** `true` once {@linkcode StreamSocket.close} has run. */
   get closed(): boolean {
     return this.#closed;
@@ -120,6 +129,7 @@ export class StreamSocket {
       ? this.#conn.read()
       : this.readChunk();
     return read.then((chunk) => {
+      this.#lastActivity = Date.now();
       if (chunk === null) {
         this.#eof = true;
         return EMPTY;
@@ -174,6 +184,17 @@ export class StreamSocket {
   }
 
   /**
+   * Closes the connection at once, dropping bytes not yet sent: for a peer
+   * that stopped reading. A write waiting on it fails. Safe to call more
+   * than once, and after `close()`.
+   */
+  abort(): void {
+    this.#closed = true;
+    this.#unread.length = 0;
+    this.#conn.abort();
+  }
+
+  /**
    * Sets `TCP_NODELAY` (Python's `disable_nagle_algorithm`).
    *
    * @param enable `true` to send small writes at once.
@@ -203,6 +224,7 @@ export class StreamSocket {
   }
 
   #noteEnd = (chunk: Uint8Array | null): Uint8Array | null => {
+    this.#lastActivity = Date.now();
     if (chunk === null) this.#eof = true;
     return chunk;
   };
@@ -224,6 +246,7 @@ export class StreamSocket {
       }
       this.#pendingRead = undefined;
     }
+    this.#lastActivity = Date.now();
     if (chunk === null) this.#eof = true;
     return chunk;
   }
@@ -238,6 +261,7 @@ export class StreamSocket {
   }
 
   #write(bytes: Uint8Array): Promise<void> {
+    this.#lastActivity = Date.now();
     if (this.#timeout === null) return this.#conn.write(bytes);
     return within(this.#conn.write(bytes), this.#timeout, "send");
   }

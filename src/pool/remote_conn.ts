@@ -119,6 +119,11 @@ export class RemoteConn implements StreamConn<SocketAddress> {
     return Promise.resolve();
   }
 
+  /** The server owns the socket; closing the relay is all a worker can do. */
+  abort(): void {
+    this.close();
+  }
+
   close(): void {
     // The server closes the socket once the handler is done.
     this.end();

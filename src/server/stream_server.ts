@@ -6,6 +6,7 @@
  */
 
 import { StreamSocket } from "../io/stream_socket.ts";
+import { checkDuration } from "../options.ts";
 import type {
   SocketAddress,
   StreamListener,
@@ -14,6 +15,9 @@ import type {
 import { SocketServer } from "./socket_server.ts";
 
 const PEM = /-----BEGIN [A-Z0-9 ]+-----/;
+
+/** {@linkcode StreamServer.idleTimeout}'s default: five minutes. */
+export const DEFAULT_IDLE_TIMEOUT = 300_000;
 
 /**
  * Checks the `tls` option: `{ cert, key }`, both PEM text.
@@ -55,10 +59,63 @@ export function checkTlsOptions(tls: unknown): TlsOptions | undefined {
  */
 export abstract class StreamServer<Addr extends SocketAddress>
   extends SocketServer<StreamSocket, Addr, StreamListener<Addr>> {
+  #idleTimeout: number | null = DEFAULT_IDLE_TIMEOUT;
+  /** Connections handed out and not yet closed, watched for idleness. */
+  #open = new Set<StreamSocket>();
+  #sweeper: ReturnType<typeof setInterval> | undefined;
+
+  /**
+   * Milliseconds a connection may go without a byte arriving or a write
+   * starting before the server closes it (default 300 000; `null` for
+   * never). Its handler then reads end of stream, or its stuck write fails.
+   * This bounds clients that connect and go quiet, or stop reading; a
+   * handler's `timeout` bounds each single read or write instead.
+   */
+  get idleTimeout(): number | null {
+    return this.#idleTimeout;
+  }
+
+  set idleTimeout(ms: number | null) {
+    checkDuration(ms, "idleTimeout");
+    this.#idleTimeout = ms;
+  }
+
   /** Accepts the next connection. */
   override async getRequest(): Promise<[StreamSocket, Addr]> {
     const conn = await this.boundSocket.accept();
-    return [new StreamSocket(conn), conn.remoteAddress];
+    const socket = new StreamSocket(conn);
+    this.#watch(socket);
+    return [socket, conn.remoteAddress];
+  }
+
+  #watch(socket: StreamSocket): void {
+    const idle = this.#idleTimeout;
+    if (idle === null) return;
+    this.#open.add(socket);
+    // One timer per server, not per connection or per read.
+    this.#sweeper ??= setInterval(
+      () => this.#sweep(idle),
+      Math.min(Math.max(idle / 4, 10), 1000),
+    );
+  }
+
+  #sweep(idle: number): void {
+    const now = Date.now();
+    for (const socket of this.#open) {
+      if (socket.closed) this.#open.delete(socket);
+      else if (now - socket.lastActivity >= idle) {
+        this.#open.delete(socket);
+        socket.abort(); // a stalled write must not linger
+      }
+    }
+    this.#stopSweeperIfIdle();
+  }
+
+  /** No connection to watch: no timer to keep the process alive. */
+  #stopSweeperIfIdle(): void {
+    if (this.#open.size > 0 || this.#sweeper === undefined) return;
+    clearInterval(this.#sweeper);
+    this.#sweeper = undefined;
   }
 
   /**
@@ -82,6 +139,8 @@ export abstract class StreamServer<Addr extends SocketAddress>
    * @param request The connection.
    */
   override closeRequest(request: StreamSocket): void {
+    this.#open.delete(request);
+    this.#stopSweeperIfIdle();
     request.close();
   }
 }
