@@ -3,60 +3,18 @@
 // server serves on afterwards. With threads and with child processes.
 
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
-import * as net from "node:net";
 import process from "node:process";
 import { describe, it } from "node:test";
 import { ForkingTCPServer, ThreadingTCPServer } from "../mod.ts";
 import { Commands } from "./_pool_handlers.ts";
 import { exchange, LOCAL, RUNTIME } from "./_helpers.ts";
+import { attempt, floodSkip, type Outcome } from "./_flood.ts";
 
 const CLIENTS = 2000;
 /** What the flood may add to this process (clients included). */
 const MEMORY_BOUND = 256 << 20;
 
-/** The soft limit on open files: the test needs a descriptor per end. */
-function fileLimit(): number {
-  const line = readFileSync("/proc/self/limits", "utf8")
-    .split("\n").find((l) => l.startsWith("Max open files"));
-  return Number(line?.split(/\s+/)[3] ?? 0);
-}
-const skip = fileLimit() < 2 * CLIENTS + 500
-  ? `needs ${
-    2 * CLIENTS + 500
-  } open files, the limit is ${fileLimit()} (ulimit -n)`
-  : undefined;
-
-type Outcome = "served" | "refused" | string;
-
-/** One client: sends a line, expects its echo; a refusal is an outcome too. */
-function attempt(port: number, i: number): Promise<Outcome> {
-  return new Promise((resolve) => {
-    const socket = net.connect(port, "127.0.0.1");
-    let reply = "";
-    const timer = setTimeout(() => {
-      socket.destroy();
-      resolve("timed out");
-    }, 30_000);
-    const done = (outcome: Outcome) => {
-      clearTimeout(timer);
-      socket.destroy();
-      resolve(outcome);
-    };
-    socket.on("connect", () => socket.write(`f${i}\n`));
-    socket.on("data", (data) => reply += data);
-    socket.on(
-      "end",
-      () => done(reply === `echo f${i}\n` ? "served" : `wrong reply ${reply}`),
-    );
-    socket.on("error", (error: Error & { code?: string }) =>
-      done(
-        ["ECONNREFUSED", "ECONNRESET", "EPIPE"].includes(error.code ?? "")
-          ? "refused"
-          : `error ${error.code}`,
-      ));
-  });
-}
+const skip = floodSkip(CLIENTS);
 
 for (
   const [kind, Server] of [
