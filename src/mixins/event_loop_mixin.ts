@@ -7,7 +7,14 @@
  */
 
 import { type Deferred, deferred } from "../_deferred.ts";
+import { TimeoutError } from "../errors.ts";
 import { checkDuration } from "../options.ts";
+
+/**
+ * Marks a server class whose `finishRequest` enforces `handlerTimeout`
+ * itself (the worker pools), so the event loop does not time it out twice.
+ */
+export const TIMES_OUT_ITSELF: unique symbol = Symbol("times out itself");
 
 /** The request hooks of `BaseServer` a mix-in builds on. */
 export interface MixableServer {
@@ -56,6 +63,14 @@ export interface EventLoopServer {
    * or fail to write, and `serverClose()` returns.
    */
   closeGrace: number | null;
+  /**
+   * How long one request's handler may run, in ms (default `null`: no
+   * limit). Past it the request is closed and a `TimeoutError` reported
+   * through `handleError`; the server serves on. A handler that never
+   * settles (a promise nobody resolves) is abandoned, not stopped: the
+   * worker servers stop their worker instead.
+   */
+  handlerTimeout: number | null;
   /** How many handlers are running now. */
   readonly activeConnections: number;
 }
@@ -121,6 +136,7 @@ export function EventLoopMixIn<T extends ServerClass>(
     maxConnections = 1024;
     blockOnClose = true;
     closeGrace: number | null = 30_000;
+    handlerTimeout: number | null = null;
     /** Each running handler's task, and its request (to close at the end). */
     #active = new Map<Promise<void>, unknown>();
     #freed: Deferred<void> | undefined;
@@ -161,7 +177,17 @@ export function EventLoopMixIn<T extends ServerClass>(
     /** Python's `process_request_thread`: never rejects. */
     async #serve(request: unknown, clientAddress: unknown): Promise<void> {
       try {
-        await this.finishRequest(request, clientAddress);
+        const limit = this.handlerTimeout;
+        checkDuration(limit, "handlerTimeout");
+        const running = this.finishRequest(request, clientAddress);
+        // Worker pools time their handlers out themselves (stopping the worker).
+        if (limit === null || TIMES_OUT_ITSELF in this) await running;
+        else if (!await settlesBy(running, Date.now() + limit)) {
+          running.catch(() => {}); // its late failure was already reported
+          throw new TimeoutError(
+            `handler ran longer than handlerTimeout (${limit} ms)`,
+          );
+        }
       } catch (error) {
         try {
           await this.handleError(request, clientAddress, error);

@@ -15,6 +15,7 @@ import {
   EventLoopMixIn,
   type EventLoopServer,
   type MixableServer,
+  TIMES_OUT_ITSELF,
 } from "./event_loop_mixin.ts";
 
 /** The members of a socket server that a worker pool builds on. */
@@ -122,7 +123,8 @@ export function poolMixIn<T extends PoolableServerClass>(
   const what = policy.kind === "thread" ? "ThreadingMixIn" : "ForkingMixIn";
   abstract class Pooled extends EventLoopMixIn(Base) implements PoolServer {
     workerData: unknown = undefined;
-    handlerTimeout: number | null = null;
+    override handlerTimeout: number | null = null;
+    readonly [TIMES_OUT_ITSELF] = true;
     #pool: WorkerPool | undefined;
     #location: { module: string; exportName: string };
 
