@@ -94,15 +94,16 @@ export abstract class StreamServer<Addr extends SocketAddress>
     this.#open.add(socket);
     // One timer per server, not per connection or per read.
     this.#sweeper ??= setInterval(
-      () => this.#sweep(idle),
+      () => this.#sweep(),
       Math.min(Math.max(idle / 4, 10), 1000),
     );
   }
 
-  #sweep(idle: number): void {
+  #sweep(): void {
+    const idle = this.#idleTimeout; // it may have changed since the start
     const now = Date.now();
     for (const socket of this.#open) {
-      if (socket.closed) this.#open.delete(socket);
+      if (socket.closed || idle === null) this.#open.delete(socket);
       else if (now - socket.lastActivity >= idle) {
         this.#open.delete(socket);
         socket.abort(); // a stalled write must not linger
