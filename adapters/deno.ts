@@ -179,12 +179,32 @@ function failure(error: unknown, closed: boolean, fallback: string): Error {
   return closed ? new ServerClosedError() : toSocketError(error, fallback);
 }
 
+/**
+ * Read buffers of closed connections, for new ones to reuse: a burst of
+ * short connections would otherwise leave one 64 KiB buffer of garbage
+ * each, faster than the collector returns it.
+ */
+const spare: Uint8Array[] = [];
+const SPARE_MAX = 64;
+
+function takeScratch(size: number): Uint8Array {
+  return (size === DEFAULT_READ_BUFFER_SIZE ? spare.pop() : undefined) ??
+    new Uint8Array(size);
+}
+
+function spareScratch(buffer: Uint8Array): void {
+  if (buffer.length === DEFAULT_READ_BUFFER_SIZE && spare.length < SPARE_MAX) {
+    spare.push(buffer);
+  }
+}
+
 class DenoStreamConn<A extends SocketAddress> implements StreamConn<A> {
   readonly localAddress: A;
   readonly remoteAddress: A;
   readBufferSize: number = DEFAULT_READ_BUFFER_SIZE;
   #conn: DenoConn;
   #scratch: Uint8Array | undefined;
+  #reading = false;
   #closed = false;
   /** The last write still in flight; later writes queue behind it. */
   #writing: Promise<void> | undefined;
@@ -199,16 +219,29 @@ class DenoStreamConn<A extends SocketAddress> implements StreamConn<A> {
     if (this.#closed) return null;
     // One scratch buffer per connection; each chunk is copied out at its size.
     if (this.#scratch?.length !== this.readBufferSize) {
-      this.#scratch = new Uint8Array(this.readBufferSize);
+      if (this.#scratch) spareScratch(this.#scratch);
+      this.#scratch = takeScratch(this.readBufferSize);
     }
-    let n: number | null;
+    const scratch = this.#scratch;
+    let chunk: Uint8Array | null;
+    this.#reading = true;
     try {
-      n = await this.#conn.read(this.#scratch);
+      const n = await this.#conn.read(scratch);
+      chunk = n === null ? null : scratch.slice(0, n);
     } catch (error) {
-      if (this.#closed) return null;
-      throw toSocketError(error, "EIO");
+      if (!this.#closed) throw toSocketError(error, "EIO");
+      chunk = null;
+    } finally {
+      this.#reading = false;
     }
-    return n === null ? null : this.#scratch.slice(0, n);
+    if (this.#closed) this.#releaseScratch();
+    return chunk;
+  }
+
+  /** Gives the scratch buffer back once no read can write into it. */
+  #releaseScratch(): void {
+    if (this.#scratch) spareScratch(this.#scratch);
+    this.#scratch = undefined;
   }
 
   write(data: Uint8Array): Promise<void> {
@@ -262,6 +295,7 @@ class DenoStreamConn<A extends SocketAddress> implements StreamConn<A> {
     } catch {
       // already closed by the runtime
     }
+    if (!this.#reading) this.#releaseScratch();
   }
 
   /** Deno queues no writes of its own: closing is already immediate. */
@@ -397,6 +431,7 @@ class DenoDatagramEndpoint<A extends SocketAddress>
   #toDeno: (address: A) => DenoAddr;
   #path: string | undefined;
   #scratch: Uint8Array | undefined;
+  #reading = false;
   #closed = false;
 
   constructor(

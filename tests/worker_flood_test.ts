@@ -3,12 +3,11 @@
 // server serves on afterwards. With threads and with child processes.
 
 import assert from "node:assert/strict";
-import process from "node:process";
 import { describe, it } from "node:test";
 import { ForkingTCPServer, ThreadingTCPServer } from "../mod.ts";
 import { Commands } from "./_pool_handlers.ts";
 import { exchange, LOCAL, RUNTIME } from "./_helpers.ts";
-import { attempt, floodSkip, type Outcome } from "./_flood.ts";
+import { burst, floodSkip } from "./_flood.ts";
 
 const CLIENTS = 2000;
 /** What the flood may add to this process (clients included). */
@@ -38,25 +37,13 @@ for (
         await server.ready();
         const serving = server.serveForever({ pollInterval: 50 });
         const port = server.serverAddress.port;
-        const before = process.memoryUsage().rss;
-        const outcomes = await Promise.all(
-          Array.from({ length: CLIENTS }, (_, i) => attempt(port, i)),
-        );
-        const grown = process.memoryUsage().rss - before;
-        const count = (what: Outcome) =>
-          outcomes.filter((o) => o === what).length;
-        const odd = outcomes.filter((o) => o !== "served" && o !== "refused");
-        assert.deepEqual(odd.slice(0, 5), [], `${odd.length} odd outcomes`);
-        assert.equal(count("served") + count("refused"), CLIENTS);
-        assert.ok(count("served") > 0);
-        assert.ok(
-          grown < MEMORY_BOUND,
-          `memory grew by ${(grown / 2 ** 20).toFixed(0)} MiB`,
+        const { served, refused, grownMiB } = await burst(
+          port,
+          CLIENTS,
+          MEMORY_BOUND,
         );
         console.log(
-          `${kind}: ${count("served")} served, ${
-            count("refused")
-          } refused, RSS +${(grown / 2 ** 20).toFixed(0)} MiB`,
+          `${kind}: ${served} served, ${refused} refused, RSS +${grownMiB} MiB`,
         );
         // The server survived, with its whole pool.
         assert.equal(await exchange(port, "after\n"), "echo after\n");
