@@ -150,6 +150,7 @@ export {
   UnixStreamServer,
 } from "./src/server/unix_stream_server.ts";
 export type {
+  ChildExit,
   ChildProcessHandle,
   Datagram,
   DatagramEndpoint,

@@ -503,11 +503,10 @@ export const driver: Driver = {
     });
     return {
       pid: child.pid,
-      exited: child.exited.then((code) =>
-        child.signalCode
-          ? `was killed by ${child.signalCode}`
-          : `exited with code ${code}`
-      ),
+      exited: child.exited.then((code) => ({
+        code: child.signalCode ? null : code,
+        signal: child.signalCode ?? null,
+      })),
       kill(): void {
         child.kill("SIGKILL");
       },

@@ -611,11 +611,10 @@ export const driver: Driver = {
     }).spawn();
     return {
       pid: child.pid,
-      exited: child.status.then((status) =>
-        status.signal
-          ? `was killed by ${status.signal}`
-          : `exited with code ${status.code}`
-      ),
+      exited: child.status.then(({ code, signal }) => ({
+        code: signal === null ? code : null,
+        signal,
+      })),
       kill(): void {
         try {
           child.kill("SIGKILL");

@@ -40,6 +40,7 @@ import {
   TLS_HANDSHAKE_TIMEOUT_MS,
 } from "../src/transport.ts";
 import type {
+  ChildExit,
   ChildProcessHandle,
   Datagram,
   DatagramEndpoint,
@@ -438,14 +439,11 @@ export const driver: Driver = {
     const child = spawn(process.execPath, [...flags, entry, ...args], {
       stdio: ["ignore", "inherit", "inherit"],
     });
-    const exited = new Promise<string>((resolve) => {
-      child.on("exit", (code, signal) =>
-        resolve(
-          signal ? `was killed by ${signal}` : `exited with code ${code}`,
-        ));
+    const exited = new Promise<ChildExit>((resolve) => {
+      child.on("exit", (code, signal) => resolve({ code, signal }));
       child.on(
         "error",
-        (error) => resolve(`failed to start: ${error.message}`),
+        (error) => resolve({ code: null, signal: null, error: error.message }),
       );
     });
     return {

@@ -183,12 +183,25 @@ export interface WorkerLink {
   terminate(): Promise<void>;
 }
 
+/** How a child process ended, as {@linkcode ChildProcessHandle.exited} reports. */
+export interface ChildExit {
+  /** The exit code, or `null` when a signal ended it. */
+  code: number | null;
+  /** The signal that ended it (`"SIGKILL"`), or `null`. */
+  signal: string | null;
+  /** Why it could not be started, if it could not. */
+  error?: string;
+}
+
 /** A child process started by {@linkcode Driver.spawnChild}. */
 export interface ChildProcessHandle {
   /** Its process id. */
   readonly pid: number;
-  /** Resolves when it has exited, with how (`"exited with code 1"`). */
-  readonly exited: Promise<string>;
+  /**
+   * Resolves when it has exited: its exit code, or the signal that ended
+   * it; `error` if it could not be started at all.
+   */
+  readonly exited: Promise<ChildExit>;
   /** Kills it (SIGKILL); `exited` resolves once it is gone. */
   kill(): void;
 }

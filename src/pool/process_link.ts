@@ -9,6 +9,7 @@
 
 import { WorkerError } from "../errors.ts";
 import type {
+  ChildExit,
   ChildProcessHandle,
   Driver,
   StreamConn,
@@ -64,8 +65,12 @@ export async function startProcessLink(
     // become unhandled rejections later.
     conn = await new Promise<StreamConn>((resolve, reject) => {
       acceptChild(listener, token).then(resolve, reject);
-      void child.exited.then((how) =>
-        reject(new WorkerError(`child process ${child.pid} ${how} at start`))
+      void child.exited.then((exit) =>
+        reject(
+          new WorkerError(
+            `child process ${child.pid} ${describeExit(exit)} at start`,
+          ),
+        )
       );
       timer = setTimeout(
         () =>
@@ -94,7 +99,7 @@ export async function startProcessLink(
     conn.close();
     events.exit(how);
   };
-  void child.exited.then(end);
+  void child.exited.then((exit) => end(describeExit(exit)));
   void (async () => {
     const reader = new FrameReader();
     try {
@@ -109,7 +114,7 @@ export async function startProcessLink(
     if (!ended) {
       // The exit status says more than the closed socket; give it a moment.
       const how = await Promise.race([
-        child.exited,
+        child.exited.then(describeExit),
         new Promise<string>((resolve) =>
           setTimeout(() => resolve("closed its link"), 200)
         ),
@@ -134,6 +139,14 @@ export async function startProcessLink(
       await child.exited;
     },
   };
+}
+
+/** `"exited with code 1"`, `"was killed by SIGKILL"`: for error messages. */
+function describeExit(exit: ChildExit): string {
+  if (exit.error !== undefined) return `failed to start: ${exit.error}`;
+  return exit.signal !== null
+    ? `was killed by ${exit.signal}`
+    : `exited with code ${exit.code}`;
 }
 
 /** Accepts connections until one sends the right token first. */
