@@ -68,13 +68,13 @@ export async function removeStaleSocket(path: string): Promise<boolean> {
  *
  * @param path The socket path.
  * @param bind Opens the socket at `path`.
- * @param mode The file's permission bits, and how to close what `bind` opened.
+ * @param mode The socket file's permission bits, if set.
  * @returns What `bind` returned.
  */
-export async function bindUnixPath<T>(
+export async function bindUnixPath<T extends { close(): Promise<void> }>(
   path: string,
   bind: () => Promise<T>,
-  mode?: { bits: number | undefined; close(socket: T): unknown },
+  mode?: number,
 ): Promise<T> {
   let socket: T;
   try {
@@ -84,11 +84,11 @@ export async function bindUnixPath<T>(
     if (code !== "EADDRINUSE" || !(await removeStaleSocket(path))) throw error;
     socket = await bind();
   }
-  if (mode?.bits === undefined) return socket;
+  if (mode === undefined) return socket;
   try {
-    await chmod(path, mode.bits);
+    await chmod(path, mode);
   } catch (error) {
-    await mode.close(socket);
+    await socket.close();
     throw toSocketError(error, "EPERM");
   }
   return socket;

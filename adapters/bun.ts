@@ -460,7 +460,7 @@ export const driver: Driver = {
           address,
         )
       );
-    }, { bits: options.mode, close: (listener) => listener.close() });
+    }, options.mode);
   },
   async bindUdp(
     options: UdpBindOptions,

@@ -549,7 +549,7 @@ export const driver: Driver = {
             unixAddress,
           )
         ),
-      { bits: options.mode, close: (listener) => listener.close() },
+      options.mode,
     );
   },
   bindUdp(options: UdpBindOptions): Promise<DatagramEndpoint<NetAddress>> {
@@ -594,7 +594,7 @@ export const driver: Driver = {
             options.path,
           )
         ),
-      { bits: options.mode, close: (endpoint) => endpoint.close() },
+      options.mode,
     );
   },
   startThread(events: WorkerEvents): WorkerLink {

@@ -363,7 +363,7 @@ export const driver: Driver = {
         { path: options.path },
         () => ({ path: "" }),
       );
-    }, { bits: options.mode, close: (listener) => listener.close() });
+    }, options.mode);
   },
   async bindUdp(
     options: UdpBindOptions,
