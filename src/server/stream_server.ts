@@ -60,14 +60,19 @@ export function checkTlsOptions(tls: unknown): TlsOptions | undefined {
 export abstract class StreamServer<Addr extends SocketAddress>
   extends SocketServer<StreamSocket, Addr, StreamListener<Addr>> {
   #idleTimeout: number | null = DEFAULT_IDLE_TIMEOUT;
-  /** Connections handed out and not yet closed, watched for idleness. */
-  #open = new Set<StreamSocket>();
+  /**
+   * Connections handed out and not yet closed, each with its activity
+   * count when last seen to change, and when that was.
+   */
+  #open = new Map<StreamSocket, { seen: number; since: number }>();
   #sweeper: ReturnType<typeof setInterval> | undefined;
 
   /**
    * Milliseconds a connection may go without a byte arriving or a write
    * starting before the server closes it (default 300 000; `null` for
-   * never). Its handler then reads end of stream, or its stuck write fails.
+   * never), checked every quarter of it (at most every second), so the cut
+   * comes up to that much later. Its handler then reads end of stream, or
+   * its stuck write fails.
    * This bounds clients that connect and go quiet, or stop reading; a
    * handler's `timeout` bounds each single read or write instead.
    */
@@ -91,7 +96,7 @@ export abstract class StreamServer<Addr extends SocketAddress>
   #watch(socket: StreamSocket): void {
     const idle = this.#idleTimeout;
     if (idle === null) return;
-    this.#open.add(socket);
+    this.#open.set(socket, { seen: socket.activity, since: Date.now() });
     // One timer per server, not per connection or per read.
     this.#sweeper ??= setInterval(
       () => this.#sweep(),
@@ -102,9 +107,12 @@ export abstract class StreamServer<Addr extends SocketAddress>
   #sweep(): void {
     const idle = this.#idleTimeout; // it may have changed since the start
     const now = Date.now();
-    for (const socket of this.#open) {
+    for (const [socket, mark] of this.#open) {
       if (socket.closed || idle === null) this.#open.delete(socket);
-      else if (now - socket.lastActivity >= idle) {
+      else if (socket.activity !== mark.seen) {
+        mark.seen = socket.activity;
+        mark.since = now;
+      } else if (now - mark.since >= idle) {
         this.#open.delete(socket);
         socket.abort(); // a stalled write must not linger
       }
