@@ -53,6 +53,25 @@ export class LineEcho extends StreamRequestHandler {
   }
 }
 
+/**
+ * `Base` whose `handleError` collects each error into `errors` instead of
+ * printing it, so a test can assert on what was reported.
+ */
+export function collectingErrors<
+  // deno-lint-ignore no-explicit-any
+  T extends abstract new (...args: any[]) => {
+    // deno-lint-ignore no-explicit-any
+    handleError(request: any, clientAddress: any, error: unknown): unknown;
+  },
+>(Base: T, errors: unknown[]): T {
+  abstract class Collecting extends Base {
+    override handleError(_r: unknown, _a: unknown, error: unknown): void {
+      errors.push(error);
+    }
+  }
+  return Collecting;
+}
+
 /** Per-test time limit: every test stops by itself. */
 export const LIMIT = { timeout: 15_000 };
 

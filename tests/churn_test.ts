@@ -10,6 +10,7 @@ import * as net from "node:net";
 import { describe, it } from "node:test";
 import { EventLoopTCPServer, StreamRequestHandler } from "../mod.ts";
 import {
+  collectingErrors,
   DRIVERS,
   exchange,
   fdCount,
@@ -79,11 +80,7 @@ for (const driver of DRIVERS) {
       { timeout: 120_000 },
       async () => {
         const errors: unknown[] = [];
-        class Server extends EventLoopTCPServer {
-          override handleError(_r: unknown, _a: unknown, error: unknown) {
-            errors.push(error);
-          }
-        }
+        const Server = collectingErrors(EventLoopTCPServer, errors);
         await using server = new Server(LOCAL, Answer, {
           driver,
           bindAndActivate: false,

@@ -14,6 +14,7 @@ import {
 } from "../mod.ts";
 import {
   Client,
+  collectingErrors,
   DRIVERS,
   exchange,
   LIMIT,
@@ -156,11 +157,7 @@ for (const driver of DRIVERS) {
             await this.wfile.write(line);
           }
         }
-        class Server extends EventLoopTCPServer {
-          override handleError(_r: unknown, _a: unknown, error: unknown) {
-            errors.push(error);
-          }
-        }
+        const Server = collectingErrors(EventLoopTCPServer, errors);
         await using server = new Server(LOCAL, Failing, { driver });
         await server.ready();
         const serving = server.serveForever({ pollInterval: 10 });

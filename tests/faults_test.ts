@@ -13,6 +13,7 @@ import {
 } from "../mod.ts";
 import {
   Client,
+  collectingErrors,
   DRIVERS,
   exchange,
   LIMIT,
@@ -46,11 +47,7 @@ for (const driver of DRIVERS) {
     () => {
       it("reports each fault, closes its connection, and serves on", async () => {
         const reported: unknown[] = [];
-        class Server extends EventLoopTCPServer {
-          override handleError(_r: unknown, _a: unknown, error: unknown) {
-            reported.push(error);
-          }
-        }
+        const Server = collectingErrors(EventLoopTCPServer, reported);
         await using server = new Server(LOCAL, Faulty, { driver });
         server.handlerTimeout = 200;
         await server.ready();
@@ -83,11 +80,7 @@ for (const driver of DRIVERS) {
 
       it("rejects a bad handlerTimeout through handleError, and serves on", async () => {
         const reported: unknown[] = [];
-        class Server extends EventLoopTCPServer {
-          override handleError(_r: unknown, _a: unknown, error: unknown) {
-            reported.push(error);
-          }
-        }
+        const Server = collectingErrors(EventLoopTCPServer, reported);
         await using server = new Server(LOCAL, Faulty, { driver });
         // @ts-expect-error: wrong on purpose
         server.handlerTimeout = "200";

@@ -7,7 +7,14 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { EventLoopTCPServer, StreamRequestHandler } from "../mod.ts";
 import { burst, floodSkip } from "./_flood.ts";
-import { DRIVERS, exchange, LOCAL, RUNTIME, sleep } from "./_helpers.ts";
+import {
+  collectingErrors,
+  DRIVERS,
+  exchange,
+  LOCAL,
+  RUNTIME,
+  sleep,
+} from "./_helpers.ts";
 
 const CLIENTS = 5000;
 const MAX_CONNECTIONS = 100;
@@ -39,11 +46,7 @@ for (const driver of DRIVERS) {
       async () => {
         running = mostRunning = 0;
         const errors: unknown[] = [];
-        class Server extends EventLoopTCPServer {
-          override handleError(_r: unknown, _a: unknown, error: unknown) {
-            errors.push(error);
-          }
-        }
+        const Server = collectingErrors(EventLoopTCPServer, errors);
         await using server = new Server(LOCAL, Echo, {
           driver,
           bindAndActivate: false,

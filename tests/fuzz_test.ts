@@ -14,7 +14,14 @@ import {
   EventLoopUDPServer,
   StreamRequestHandler,
 } from "../mod.ts";
-import { DRIVERS, exchange, LOCAL, RUNTIME, UdpClient } from "./_helpers.ts";
+import {
+  collectingErrors,
+  DRIVERS,
+  exchange,
+  LOCAL,
+  RUNTIME,
+  UdpClient,
+} from "./_helpers.ts";
 
 const SEED = 0x5eed;
 const STREAMS = 400;
@@ -100,11 +107,7 @@ for (const driver of DRIVERS) {
       timeout: 60_000,
     }, async () => {
       const errors: { code?: string }[] = [];
-      class Server extends EventLoopTCPServer {
-        override handleError(_r: unknown, _a: unknown, error: unknown) {
-          errors.push(error as { code?: string });
-        }
-      }
+      const Server = collectingErrors(EventLoopTCPServer, errors);
       await using server = new Server(LOCAL, Lines, { driver });
       await server.ready();
       const serving = server.serveForever();
@@ -139,11 +142,7 @@ for (const driver of DRIVERS) {
       timeout: 60_000,
     }, async () => {
       const errors: unknown[] = [];
-      class Server extends EventLoopUDPServer {
-        override handleError(_r: unknown, _a: unknown, error: unknown) {
-          errors.push(error);
-        }
-      }
+      const Server = collectingErrors(EventLoopUDPServer, errors);
       await using server = new Server(LOCAL, Lengths, { driver });
       await server.ready();
       const serving = server.serveForever();

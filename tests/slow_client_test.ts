@@ -8,6 +8,7 @@ import { describe, it } from "node:test";
 import { EventLoopTCPServer, StreamRequestHandler, TCPServer } from "../mod.ts";
 import {
   Client,
+  collectingErrors,
   DRIVERS,
   exchange,
   LOCAL,
@@ -39,11 +40,7 @@ for (const driver of DRIVERS) {
   }, () => {
     it(`cuts off ${SLOW_CLIENTS} clients sending a byte a second, and serves a normal one meanwhile`, async () => {
       const errors: unknown[] = [];
-      class Server extends EventLoopTCPServer {
-        override handleError(_r: unknown, _a: unknown, error: unknown) {
-          errors.push(error);
-        }
-      }
+      const Server = collectingErrors(EventLoopTCPServer, errors);
       await using server = new Server(LOCAL, LineAnswer, {
         driver,
         bindAndActivate: false,
@@ -96,11 +93,7 @@ for (const driver of DRIVERS) {
           for (;;) await this.wfile.write(chunk); // until the write is stuck
         }
       }
-      class Server extends TCPServer {
-        override handleError(_r: unknown, _a: unknown, error: unknown) {
-          errors.push(error);
-        }
-      }
+      const Server = collectingErrors(TCPServer, errors);
       await using server = new Server(LOCAL, Flood, { driver });
       server.idleTimeout = 300;
       await server.ready();

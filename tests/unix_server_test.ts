@@ -24,6 +24,7 @@ import {
   UnixStreamServer,
 } from "../mod.ts";
 import {
+  collectingErrors,
   connectUnix,
   DRIVERS,
   LIMIT,
@@ -397,11 +398,7 @@ for (const driver of DRIVERS) {
         const dir = tempDir();
         const path = `${dir.path}/server.sock`;
         const errors: unknown[] = [];
-        class Quiet extends UnixDatagramServer {
-          override handleError(_r: unknown, _a: unknown, error: unknown) {
-            errors.push(error);
-          }
-        }
+        const Quiet = collectingErrors(UnixDatagramServer, errors);
         // Deno autobinds every sender, so the unnamed case is built here.
         const toNobody = (request: DatagramRequest<UnixAddress>) =>
           request[1].sendto("lost", { path: "" });
