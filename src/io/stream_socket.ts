@@ -5,6 +5,7 @@
  * @module
  */
 
+import { settlesBy } from "../_deferred.ts";
 import { TimeoutError } from "../errors.ts";
 import { checkDuration } from "../options.ts";
 import type { SocketAddress, StreamConn } from "../transport.ts";
@@ -269,21 +270,13 @@ export class StreamSocket {
 }
 
 /** `promise`, or a `TimeoutError` if it takes more than `ms`. */
-function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new TimeoutError(`${what} timed out after ${ms} ms`)),
-      ms,
-    );
-    promise.then(
-      (value) => {
-        clearTimeout(timer);
-        resolve(value);
-      },
-      (error) => {
-        clearTimeout(timer);
-        reject(error);
-      },
-    );
-  });
+async function within<T>(
+  promise: Promise<T>,
+  ms: number,
+  what: string,
+): Promise<T> {
+  if (!await settlesBy(promise, Date.now() + ms)) {
+    throw new TimeoutError(`${what} timed out after ${ms} ms`);
+  }
+  return promise;
 }

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { type Deferred, deferred } from "../_deferred.ts";
+import { type Deferred, deferred, settlesBy } from "../_deferred.ts";
 import { TimeoutError } from "../errors.ts";
 import { checkDuration } from "../options.ts";
 
@@ -232,24 +232,4 @@ export function EventLoopMixIn<T extends ServerClass>(
     }
   }
   return EventLoop;
-}
-
-/** Whether `promise` settles before the `deadline` (a `Date.now()` time). */
-async function settlesBy(
-  promise: Promise<unknown>,
-  deadline: number,
-): Promise<boolean> {
-  if (deadline === Infinity) {
-    await promise;
-    return true;
-  }
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const expired = new Promise<false>((resolve) =>
-    timer = setTimeout(() => resolve(false), Math.max(0, deadline - Date.now()))
-  );
-  try {
-    return await Promise.race([promise.then(() => true), expired]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
