@@ -54,6 +54,7 @@ export {
   ErrorCode,
   LineTooLongError,
   NotSupportedError,
+  ProxyProtocolError,
   ServerClosedError,
   SocketError,
   TimeoutError,
@@ -141,7 +142,10 @@ export {
   SocketServer,
   type SocketServerOptions,
 } from "./src/server/socket_server.ts";
-export { StreamServer } from "./src/server/stream_server.ts";
+export {
+  StreamServer,
+  type StreamServerOptions,
+} from "./src/server/stream_server.ts";
 export { TCPServer, type TCPServerOptions } from "./src/server/tcp_server.ts";
 export { UDPServer } from "./src/server/udp_server.ts";
 export { UnixDatagramServer } from "./src/server/unix_datagram_server.ts";

@@ -47,6 +47,8 @@ export const ErrorCode = {
   ERR_NOT_SUPPORTED: "ERR_NOT_SUPPORTED",
   /** A worker thread or child process failed to load, crashed, or hung. */
   ERR_WORKER: "ERR_WORKER",
+  /** A connection's PROXY protocol header was missing or malformed. */
+  ERR_PROXY_PROTOCOL: "ERR_PROXY_PROTOCOL",
 } as const;
 
 /**
@@ -223,6 +225,35 @@ export class WorkerError extends Error {
   constructor(message: string) {
     super(message);
     this.name = "WorkerError";
+  }
+}
+
+/**
+ * A connection to a server with `proxyProtocol` did not start with a valid
+ * PROXY protocol header (version 1 or 2). The connection is closed without
+ * reaching the handler; the server goes on.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { ProxyProtocolError } from "./errors.ts";
+ *
+ * const error = new ProxyProtocolError("no PROXY protocol header");
+ * assert.equal(error.code, "ERR_PROXY_PROTOCOL");
+ * ```
+ */
+export class ProxyProtocolError extends Error {
+  /** Always `ERR_PROXY_PROTOCOL`. */
+  readonly code: "ERR_PROXY_PROTOCOL" = ErrorCode.ERR_PROXY_PROTOCOL;
+
+  /**
+   * Makes a PROXY protocol error.
+   *
+   * @param message What was wrong with the header.
+   */
+  constructor(message: string) {
+    super(message);
+    this.name = "ProxyProtocolError";
   }
 }
 

@@ -42,6 +42,14 @@ export class Commands extends StreamRequestHandler<WorkerServer> {
           } ${process.pid}\n`,
         );
         return;
+      case "addr": { // the clientAddress the handler got
+        const { hostname, port } = this.clientAddress as {
+          hostname: string;
+          port: number;
+        };
+        await this.wfile.write(`${hostname} ${port}\n`);
+        return;
+      }
       case "wait": // replies once the client sends a second line
         await this.wfile.write(`waiting ${server.workerId}\n`);
         await this.rfile.readline();

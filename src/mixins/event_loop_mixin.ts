@@ -24,6 +24,9 @@ export interface MixableServer {
   /** Runs the handler. */
   // deno-lint-ignore no-explicit-any
   finishRequest(request: any, clientAddress: any): Promise<void>;
+  /** The handler's client address for a request from `peer`. */
+  // deno-lint-ignore no-explicit-any
+  clientAddressOf(request: any, peer: any): unknown;
   /** Ends a request. */
   // deno-lint-ignore no-explicit-any
   shutdownRequest(request: any): void | Promise<void>;
@@ -175,10 +178,14 @@ export function EventLoopMixIn<T extends ServerClass>(
     }
 
     /** Python's `process_request_thread`: never rejects. */
-    async #serve(request: unknown, clientAddress: unknown): Promise<void> {
+    async #serve(request: unknown, peer: unknown): Promise<void> {
+      let clientAddress = peer;
       try {
         const limit = this.handlerTimeout;
         checkDuration(limit, "handlerTimeout");
+        const resolved = this.clientAddressOf(request, peer);
+        // Most servers answer at once; only a PROXY header makes it wait.
+        clientAddress = resolved instanceof Promise ? await resolved : resolved;
         const running = this.finishRequest(request, clientAddress);
         // Worker pools time their handlers out themselves (stopping the worker).
         if (limit === null || TIMES_OUT_ITSELF in this) await running;

@@ -255,8 +255,25 @@ export abstract class BaseServer<Req, Addr> {
    * @param clientAddress The client's address.
    */
   async processRequest(request: Req, clientAddress: Addr): Promise<void> {
-    await this.finishRequest(request, clientAddress);
+    await this.finishRequest(
+      request,
+      await this.clientAddressOf(request, clientAddress),
+    );
     await this.shutdownRequest(request);
+  }
+
+  /**
+   * The `clientAddress` the handler gets for a request from `peer`: `peer`
+   * itself here. `TCPServer` with `proxyProtocol` reads it from the PROXY
+   * header instead. It runs where the handler runs (after `verifyRequest`,
+   * which sees `peer`), so a slow client holds up only its own request.
+   *
+   * @param _request The request.
+   * @param peer The address `getRequest()` returned.
+   * @returns The client's address.
+   */
+  clientAddressOf(_request: Req, peer: Addr): Addr | Promise<Addr> {
+    return peer;
   }
 
   /**

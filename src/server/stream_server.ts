@@ -12,9 +12,22 @@ import type {
   StreamListener,
   TlsOptions,
 } from "../transport.ts";
-import { SocketServer } from "./socket_server.ts";
+import { SocketServer, type SocketServerOptions } from "./socket_server.ts";
 
 const PEM = /-----BEGIN [A-Z0-9 ]+-----/;
+
+/** Options of the `TCPServer` and `UnixStreamServer` constructors. */
+export interface StreamServerOptions extends SocketServerOptions {
+  /**
+   * Serve TLS with the runtime's own TLS: `{ cert, key }` as PEM text.
+   * Handlers see plain bytes; a client whose handshake fails never reaches
+   * them.
+   */
+  tls?: TlsOptions;
+}
+
+/** The keys {@linkcode StreamServerOptions} may have. */
+export const STREAM_OPTION_KEYS = ["bindAndActivate", "driver", "tls"] as const;
 
 /** {@linkcode StreamServer.idleTimeout}'s default: five minutes. */
 export const DEFAULT_IDLE_TIMEOUT = 300_000;

@@ -6,26 +6,47 @@
 
 import { checkNetAddress } from "../address.ts";
 import type { RequestHandlerClass } from "../handler/base_handler.ts";
+import { readProxyHeader } from "../io/proxy_header.ts";
 import type { StreamSocket } from "../io/stream_socket.ts";
+import { checkDuration } from "../options.ts";
 import type { NetAddress, StreamListener, TlsOptions } from "../transport.ts";
+import { checkSocketServerOptions } from "./socket_server.ts";
 import {
-  checkSocketServerOptions,
-  type SocketServerOptions,
-} from "./socket_server.ts";
-import { checkTlsOptions, StreamServer } from "./stream_server.ts";
+  checkTlsOptions,
+  STREAM_OPTION_KEYS,
+  StreamServer,
+  type StreamServerOptions,
+} from "./stream_server.ts";
 
-/** Options of the {@linkcode TCPServer} and `UnixStreamServer` constructors. */
-export interface TCPServerOptions extends SocketServerOptions {
+/** {@linkcode TCPServerOptions.proxyHeaderTimeout}'s default: five seconds. */
+export const DEFAULT_PROXY_HEADER_TIMEOUT = 5_000;
+
+/** Options of the {@linkcode TCPServer} constructor. */
+export interface TCPServerOptions extends StreamServerOptions {
   /**
-   * Serve TLS with the runtime's own TLS: `{ cert, key }` as PEM text.
-   * Handlers see plain bytes; a client whose handshake fails never reaches
-   * them.
+   * Read a PROXY protocol header (version 1 or 2, as HAProxy's
+   * `send-proxy` and `send-proxy-v2` or nginx's `proxy_protocol on` send
+   * it) at the start of every connection, and give the handler the client
+   * it names as `clientAddress` (default `false`). A connection without a
+   * valid header is closed and reported with a `ProxyProtocolError`. Turn
+   * it on only behind a proxy that sends it: anyone who can connect
+   * directly can claim any address, so accept only the proxy's address in
+   * `verifyRequest`, which sees the connection's own peer.
    */
-  tls?: TlsOptions;
+  proxyProtocol?: boolean;
+  /**
+   * With `proxyProtocol`, how long the header may take to arrive, in ms
+   * (default 5 000); past it the connection is closed and a `TimeoutError`
+   * reported.
+   */
+  proxyHeaderTimeout?: number;
 }
 
-/** The keys {@linkcode TCPServerOptions} may have. */
-export const STREAM_OPTION_KEYS = ["bindAndActivate", "driver", "tls"] as const;
+const TCP_OPTION_KEYS = [
+  ...STREAM_OPTION_KEYS,
+  "proxyProtocol",
+  "proxyHeaderTimeout",
+] as const;
 
 /**
  * A TCP server that serves one connection at a time, as Python's. For each
@@ -63,6 +84,8 @@ export const STREAM_OPTION_KEYS = ["bindAndActivate", "driver", "tls"] as const;
  */
 export class TCPServer extends StreamServer<NetAddress> {
   #tls: TlsOptions | undefined;
+  /** `null` unless `proxyProtocol` is on. */
+  #proxyHeaderTimeout: number | null;
 
   /**
    * Makes the server and, unless `bindAndActivate` is `false`, starts
@@ -72,7 +95,8 @@ export class TCPServer extends StreamServer<NetAddress> {
    * host name, and a port from 0 to 65535.
    * @param RequestHandlerClass A `BaseRequestHandler` subclass, or a function
    * `(request, clientAddress, server)`.
-   * @param options `bindAndActivate` (default `true`), `driver` and `tls`.
+   * @param options `bindAndActivate` (default `true`), `driver`, `tls`,
+   * `proxyProtocol` and `proxyHeaderTimeout`.
    * @throws {TypeError} For a malformed address, handler or option.
    * @throws {RangeError} For a port outside 0-65535.
    */
@@ -88,10 +112,24 @@ export class TCPServer extends StreamServer<NetAddress> {
   ) {
     const driver = checkSocketServerOptions(
       options,
-      STREAM_OPTION_KEYS,
+      TCP_OPTION_KEYS,
       "TCPServer",
     );
     const tls = checkTlsOptions(options.tls);
+    const { proxyProtocol = false } = options;
+    const { proxyHeaderTimeout = DEFAULT_PROXY_HEADER_TIMEOUT } = options;
+    if (typeof proxyProtocol !== "boolean") {
+      throw new TypeError("proxyProtocol must be a boolean");
+    }
+    checkDuration(proxyHeaderTimeout, "proxyHeaderTimeout");
+    if (proxyHeaderTimeout === null) {
+      throw new RangeError("proxyHeaderTimeout must be a number of ms");
+    }
+    if (proxyProtocol && tls) {
+      throw new TypeError(
+        "proxyProtocol cannot be combined with tls: the PROXY header comes before the TLS handshake, which the runtime's TLS does itself; end TLS at the proxy",
+      );
+    }
     super(
       checkNetAddress(serverAddress),
       RequestHandlerClass,
@@ -99,6 +137,30 @@ export class TCPServer extends StreamServer<NetAddress> {
       options.bindAndActivate ?? true,
     );
     this.#tls = tls;
+    this.#proxyHeaderTimeout = proxyProtocol ? proxyHeaderTimeout : null;
+  }
+
+  /**
+   * With `proxyProtocol`, reads the connection's PROXY header and returns
+   * the client it names; for a header that names none (a proxy's health
+   * check), `peer`.
+   *
+   * @param request The connection.
+   * @param peer The connection's peer: the proxy.
+   * @returns The client's address.
+   * @throws {ProxyProtocolError} For a missing or malformed header.
+   * @throws {TimeoutError} When the header takes longer than
+   * `proxyHeaderTimeout`.
+   */
+  override clientAddressOf(
+    request: StreamSocket,
+    peer: NetAddress,
+  ): NetAddress | Promise<NetAddress> {
+    const timeout = this.#proxyHeaderTimeout;
+    if (timeout === null) return peer;
+    return readProxyHeader(request, timeout).then((header) =>
+      header.source ?? peer
+    );
   }
 
   /** `"AF_INET6"` for an IPv6 address, else `"AF_INET"` (Python's attribute). */

@@ -9,8 +9,12 @@ import type { RequestHandlerClass } from "../handler/base_handler.ts";
 import type { StreamSocket } from "../io/stream_socket.ts";
 import type { StreamListener, TlsOptions, UnixAddress } from "../transport.ts";
 import { checkSocketServerOptions } from "./socket_server.ts";
-import { checkTlsOptions, StreamServer } from "./stream_server.ts";
-import { STREAM_OPTION_KEYS, type TCPServerOptions } from "./tcp_server.ts";
+import {
+  checkTlsOptions,
+  STREAM_OPTION_KEYS,
+  StreamServer,
+  type StreamServerOptions,
+} from "./stream_server.ts";
 
 /** The option the Unix servers add to the other servers' options. */
 export interface UnixServerOptions {
@@ -86,7 +90,7 @@ export class UnixStreamServer extends StreamServer<UnixAddress> {
     // Stream handlers written for TCP serve Unix clients unchanged.
     // deno-lint-ignore no-explicit-any
     RequestHandlerClass: RequestHandlerClass<StreamSocket, any, any>,
-    options: UnixServerOptions & TCPServerOptions = {},
+    options: UnixServerOptions & StreamServerOptions = {},
   ) {
     const driver = checkSocketServerOptions(
       options,
