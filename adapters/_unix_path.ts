@@ -7,8 +7,9 @@
  * @module
  */
 
-import { chmod, lstat, readFile, unlink } from "node:fs/promises";
-import { toSocketError } from "../src/errors.ts";
+import { chmod, lstat, readFile, stat, unlink } from "node:fs/promises";
+import { dirname } from "node:path";
+import { SocketError, toSocketError } from "../src/errors.ts";
 
 /**
  * Whether a socket in this network namespace is bound at `path`, from
@@ -62,6 +63,25 @@ export async function removeStaleSocket(path: string): Promise<boolean> {
 }
 
 /**
+ * Throws `ENOENT` when the socket's directory does not exist, the same on
+ * every runtime: Node's libuv reports that bind as `EACCES` instead.
+ */
+async function checkDirectory(path: string): Promise<void> {
+  if (path.startsWith("\0")) return; // abstract: no directory
+  const directory = dirname(path);
+  try {
+    await stat(directory);
+  } catch (error) {
+    if ((error as { code?: unknown }).code !== "ENOENT") return; // bind says
+    throw new SocketError(
+      "ENOENT",
+      `cannot bind ${path}: directory ${directory} does not exist`,
+      { cause: error },
+    );
+  }
+}
+
+/**
  * Runs `bind`; if it fails with `EADDRINUSE` on a stale socket file, removes
  * the file and runs it once more. Then gives the socket file `mode`, if
  * set; if that fails, the socket is closed again and the error thrown.
@@ -76,6 +96,7 @@ export async function bindUnixPath<T extends { close(): Promise<void> }>(
   bind: () => Promise<T>,
   mode?: number,
 ): Promise<T> {
+  await checkDirectory(path);
   let socket: T;
   try {
     socket = await bind();

@@ -234,6 +234,23 @@ function createServer(tlsOptions: TlsOptions | undefined): net.Server {
   });
 }
 
+/**
+ * A failed bind as a `SocketError` with the code Node itself gives, also on
+ * Deno's and Bun's node:net. Bun's gives no code when a host name does not
+ * resolve; Deno's says `EINVAL` for an IP address not on this machine.
+ */
+function bindError(error: unknown, host: string | undefined): Error {
+  const literal = host !== undefined && net.isIP(host) !== 0;
+  if (literal && (error as { code?: unknown }).code === "EINVAL") {
+    const message = error instanceof Error ? error.message : String(error);
+    return new SocketError("EADDRNOTAVAIL", message, { cause: error });
+  }
+  return toSocketError(
+    error,
+    host === undefined || literal ? "EADDRNOTAVAIL" : "ENOTFOUND",
+  );
+}
+
 function listen(
   server: net.Server,
   options: net.ListenOptions,
@@ -241,7 +258,7 @@ function listen(
   return new Promise((resolve, reject) => {
     const onError = (error: Error) => {
       server.close();
-      reject(toSocketError(error, "EADDRNOTAVAIL"));
+      reject(bindError(error, options.host));
     };
     server.once("error", onError);
     server.listen(options, () => {
@@ -376,7 +393,7 @@ export const driver: Driver = {
     await new Promise<void>((resolve, reject) => {
       socket.once("error", (error) => {
         socket.close();
-        reject(toSocketError(error, "EADDRNOTAVAIL"));
+        reject(bindError(error, options.hostname));
       });
       socket.bind({ address: options.hostname, port: options.port }, () => {
         socket.removeAllListeners("error");

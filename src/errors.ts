@@ -25,8 +25,13 @@ export const ErrorCode = {
   EADDRNOTAVAIL: "EADDRNOTAVAIL",
   /** Binding needs a privilege (a port below 1024, a protected path). */
   EACCES: "EACCES",
-  /** The socket file's `mode` could not be set. */
+  /**
+   * The system refused the socket file: its directory takes none (sysfs),
+   * or its `mode` could not be set.
+   */
   EPERM: "EPERM",
+  /** A Unix socket's directory does not exist. */
+  ENOENT: "ENOENT",
   /** The host name did not resolve. */
   ENOTFOUND: "ENOTFOUND",
   /** The peer reset the connection. */

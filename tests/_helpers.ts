@@ -381,3 +381,18 @@ export class UdpClient {
 export function connectUnix(path: string): Promise<Client> {
   return Client.fromSocket(net.connect({ path, allowHalfOpen: true }));
 }
+
+/** A Deno unixpacket (SOCK_DGRAM) socket bound at `path`, as the client. */
+export function denoUnixDatagram(path: string) {
+  type Addr = { transport: "unixpacket"; path: string };
+  const api = (globalThis as unknown as {
+    Deno: {
+      listenDatagram(options: Addr): {
+        send(data: Uint8Array, to: Addr): Promise<number>;
+        receive(): Promise<[Uint8Array, Addr]>;
+        close(): void;
+      };
+    };
+  }).Deno;
+  return api.listenDatagram({ transport: "unixpacket", path });
+}

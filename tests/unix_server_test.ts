@@ -26,6 +26,7 @@ import {
 import {
   collectingErrors,
   connectUnix,
+  denoUnixDatagram,
   DRIVERS,
   LIMIT,
   LineEcho,
@@ -422,19 +423,4 @@ for (const driver of DRIVERS) {
       },
     );
   });
-}
-
-/** A Deno unixpacket (SOCK_DGRAM) socket bound at `path`, as the client. */
-function denoUnixDatagram(path: string) {
-  type Addr = { transport: "unixpacket"; path: string };
-  const api = (globalThis as unknown as {
-    Deno: {
-      listenDatagram(options: Addr): {
-        send(data: Uint8Array, to: Addr): Promise<number>;
-        receive(): Promise<[Uint8Array, Addr]>;
-        close(): void;
-      };
-    };
-  }).Deno;
-  return api.listenDatagram({ transport: "unixpacket", path });
 }
