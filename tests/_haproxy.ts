@@ -148,6 +148,15 @@ function configText(
       `  bind [${host}]:${ports[i]}`,
       `  default_backend b${i}`,
       `backend b${i}`,
+      // A check that sends a line and waits for the answer, so HAProxy
+      // closes it only after the server has read the header.
+      ...(check
+        ? [
+          "  option tcp-check",
+          "  tcp-check send-binary 636865636b0a", /* "check\\n" */
+          "  tcp-check expect rstring check",
+        ]
+        : []),
       `  server s 127.0.0.1:${backendPort} ${send}${
         check ? " check inter 100" : ""
       }`,

@@ -72,6 +72,16 @@ export function collectingErrors<
   return Collecting;
 }
 
+/** mulberry32: a small seeded generator, so every run makes the same bytes. */
+export function seededRandom(seed: number): () => number {
+  return () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
 /** Per-test time limit: every test stops by itself. */
 export const LIMIT = { timeout: 15_000 };
 

@@ -20,6 +20,7 @@ import {
   exchange,
   LOCAL,
   RUNTIME,
+  seededRandom,
   UdpClient,
 } from "./_helpers.ts";
 
@@ -29,16 +30,6 @@ const DATAGRAMS = 2000;
 const LINE_LIMIT = 1024;
 /** What the fuzzing may add to this process. */
 const MEMORY_BOUND = 128 << 20;
-
-/** mulberry32: a small seeded generator, so every run sends the same bytes. */
-function random(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Random bytes, newlines now and then, sometimes a line past the limit. */
 function fuzzBytes(next: () => number): Uint8Array {
@@ -112,7 +103,7 @@ for (const driver of DRIVERS) {
       await server.ready();
       const serving = server.serveForever();
       const port = server.serverAddress.port;
-      const next = random(SEED);
+      const next = seededRandom(SEED);
       const before = process.memoryUsage().rss;
       for (let i = 0; i < STREAMS; i += 50) {
         await Promise.all(
@@ -148,7 +139,7 @@ for (const driver of DRIVERS) {
       const serving = server.serveForever();
       const port = server.serverAddress.port;
       const client = await UdpClient.open();
-      const next = random(SEED + 1);
+      const next = seededRandom(SEED + 1);
       try {
         const before = process.memoryUsage().rss;
         let longest = 0;

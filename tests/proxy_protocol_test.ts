@@ -27,6 +27,7 @@ import {
   LIMIT,
   LOCAL,
   RUNTIME,
+  seededRandom,
   sleep,
 } from "./_helpers.ts";
 
@@ -147,6 +148,27 @@ const GOOD: [string, Uint8Array | string, [string, number] | "peer"][] = [
   ],
 ];
 
+/**
+ * A valid header (from GOOD) followed by a line, with a few random bytes
+ * changed, some cut off, or random bytes put in.
+ */
+function mutate(next: () => number): Uint8Array {
+  const [, header] = GOOD[Math.floor(next() * GOOD.length)];
+  const bytes = [
+    ...(typeof header === "string" ? encoder.encode(header) : header),
+    ...encoder.encode("line\n"),
+  ];
+  const edits = 1 + Math.floor(next() * 3);
+  for (let i = 0; i < edits; i++) {
+    const at = Math.floor(next() * bytes.length);
+    const roll = next();
+    if (roll < 0.5) bytes[at] = Math.floor(next() * 256);
+    else if (roll < 0.75) bytes.length = at;
+    else bytes.splice(at, 0, Math.floor(next() * 256));
+  }
+  return new Uint8Array(bytes);
+}
+
 /** Bytes, and a part of the message the error must have. */
 const BAD: [string, Uint8Array | string, string][] = [
   ["no header at all", "hello\n", "did not start with"],
@@ -172,17 +194,17 @@ const BAD: [string, Uint8Array | string, string][] = [
   [
     "a leading zero",
     "PROXY TCP4 192.0.2.07 198.51.100.1 5000 80\r\n",
-    "not an TCP4 address",
+    "not a TCP4 address",
   ],
   [
     "an IPv6 address on TCP4",
     "PROXY TCP4 ::1 ::1 5000 80\r\n",
-    "not an TCP4 address",
+    "not a TCP4 address",
   ],
   [
     "a bad IPv6 address",
     "PROXY TCP6 1::2::3 ::1 5000 80\r\n",
-    "not an TCP6 address",
+    "not a TCP6 address",
   ],
   [
     "a port with a leading zero",
@@ -388,6 +410,48 @@ for (const driver of DRIVERS) {
     );
 
     it(
+      "300 seeded mutations of valid headers: each served or rejected, none crashes or hangs",
+      LIMIT,
+      async () => {
+        const errors: unknown[] = [];
+        const Server = collectingErrors(EventLoopTCPServer, errors);
+        await using server = new Server(LOCAL, Who, {
+          driver,
+          proxyProtocol: true,
+        });
+        await server.ready();
+        const serving = server.serveForever({ pollInterval: 10 });
+        const next = seededRandom(0x9b0c);
+        for (let i = 0; i < 300; i += 30) {
+          await Promise.all(
+            Array.from({ length: 30 }, async () => {
+              const client = await Client.connect(server.serverAddress.port);
+              await client.write(mutate(next));
+              client.end(); // a cut-short header fails at once, not by timeout
+              await client.closedWithin(5000);
+              client.close();
+            }),
+          );
+        }
+        for (const error of errors) {
+          const code = (error as { code?: string }).code;
+          assert.ok(
+            error instanceof ProxyProtocolError || code === "ECONNRESET" ||
+              code === "EPIPE",
+            String(error),
+          );
+        }
+        assert.ok(errors.length > 0, "the mutations reached the parser");
+        const client = await Client.connect(server.serverAddress.port);
+        await client.write("PROXY TCP4 192.0.2.1 192.0.2.2 1 2\r\nafter\n");
+        assert.equal(await client.readUntil("\n"), "192.0.2.1 1 after\n");
+        client.close();
+        await server.shutdown();
+        await serving;
+      },
+    );
+
+    it(
       "behind a real HAProxy: send-proxy and send-proxy-v2, from IPv4 and IPv6 clients, and its v2 health checks",
       { ...LIMIT, timeout: 30_000, skip: haproxySkip },
       async () => {
@@ -502,6 +566,33 @@ describe(`PROXY protocol options [${RUNTIME}]`, () => {
         } as object),
       /unknown option "proxyProtocol"/,
     );
+  });
+
+  it("parseProxyHeader on 20,000 seeded mutations: a result or a ProxyProtocolError, nothing else", () => {
+    const next = seededRandom(0x70c5);
+    let parsed = 0;
+    for (let i = 0; i < 20_000; i++) {
+      const bytes = mutate(next);
+      try {
+        const result = parseProxyHeader(bytes);
+        if (typeof result === "number") {
+          assert.ok(result > bytes.length && result <= 16 + 65535);
+        } else {
+          parsed++;
+          assert.ok(result.length <= bytes.length);
+          for (
+            const address of [result.header.source, result.header.destination]
+          ) {
+            if (address === null) continue;
+            assert.ok(address.port >= 0 && address.port <= 65535);
+            assert.ok(address.hostname.length > 0);
+          }
+        }
+      } catch (error) {
+        assert.ok(error instanceof ProxyProtocolError, String(error));
+      }
+    }
+    assert.ok(parsed > 0, "some mutations still parse");
   });
 
   it("parseProxyHeader asks for exactly the bytes a header still needs", () => {

@@ -28,21 +28,10 @@ export interface ProxyHeader {
 
 /** The longest version 1 header, `\r\n` included. */
 const V1_MAX = 107;
-const V1_PREFIX = [0x50, 0x52, 0x4f, 0x58, 0x59, 0x20]; // "PROXY "
-const V2_SIGNATURE = [
-  0x0d,
-  0x0a,
-  0x0d,
-  0x0a,
-  0x00,
-  0x0d,
-  0x0a,
-  0x51,
-  0x55,
-  0x49,
-  0x54,
-  0x0a,
-];
+const bytesOf = (text: string) =>
+  Array.from(text, (char) => char.charCodeAt(0));
+const V1_PREFIX = bytesOf("PROXY ");
+const V2_SIGNATURE = bytesOf("\r\n\r\n\0\r\nQUIT\n");
 const CR = 0x0d;
 const LF = 0x0a;
 const PORT = /^(?:0|[1-9][0-9]{0,4})$/;
@@ -154,7 +143,7 @@ function v1Address(text: string, family: "TCP4" | "TCP6"): string {
     const bytes = parseIPv6(text);
     if (bytes) return formatIPv6(bytes);
   }
-  throw bad(`${JSON.stringify(text)} is not an ${family} address`);
+  throw bad(`${JSON.stringify(text)} is not a ${family} address`);
 }
 
 function v1Port(text: string): number {
@@ -220,7 +209,9 @@ function bad(what: string): ProxyProtocolError {
  * import assert from "node:assert/strict";
  * import { readProxyHeader } from "./proxy_header.ts";
  *
- * const chunks = [new TextEncoder().encode("PROXY UNKNOWN\r\nhello")];
+ * const chunks: Uint8Array[] = [
+ *   new TextEncoder().encode("PROXY UNKNOWN\r\nhello"),
+ * ];
  * const source = {
  *   readChunk: () => Promise.resolve(chunks.pop() ?? null),
  *   unread: (chunk: Uint8Array) => chunks.push(chunk),

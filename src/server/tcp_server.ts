@@ -81,6 +81,36 @@ const TCP_OPTION_KEYS = [
  * await server.shutdown();
  * await serving;
  * ```
+ *
+ * @example Behind a load balancer: the client named in the PROXY header
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { connect } from "node:net";
+ * import { StreamRequestHandler, TCPServer } from "../../mod.ts";
+ *
+ * class Who extends StreamRequestHandler {
+ *   override async handle() {
+ *     await this.wfile.write(`${this.clientAddress.hostname}\n`);
+ *   }
+ * }
+ *
+ * await using server = new TCPServer({ hostname: "127.0.0.1", port: 0 }, Who, {
+ *   proxyProtocol: true,
+ * });
+ * await server.ready();
+ * const serving = server.serveForever();
+ * const reply = await new Promise<string>((resolve) => {
+ *   const client = connect(server.serverAddress.port, "127.0.0.1", () =>
+ *     // What HAProxy's `send-proxy` sends before the client's bytes.
+ *     client.write("PROXY TCP4 203.0.113.7 127.0.0.1 51000 80\r\n"));
+ *   let text = "";
+ *   client.on("data", (data) => text += data);
+ *   client.on("end", () => resolve(text));
+ * });
+ * assert.equal(reply, "203.0.113.7\n");
+ * await server.shutdown();
+ * await serving;
+ * ```
  */
 export class TCPServer extends StreamServer<NetAddress> {
   #tls: TlsOptions | undefined;
