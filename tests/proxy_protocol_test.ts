@@ -59,6 +59,32 @@ function v2(command: number, family: number, block: number[]): Uint8Array {
 const port16 = (port: number) => [port >> 8, port & 0xff];
 const ipv6 = (...words: number[]) => words.flatMap(port16);
 
+/** Serves with `server` while `body` runs, then stops its loop. */
+async function whileServing(
+  server: TCPServer,
+  body: () => Promise<void>,
+): Promise<void> {
+  await server.ready();
+  const loop = server.serveForever({ pollInterval: 10 });
+  try {
+    await body();
+  } finally {
+    await server.shutdown();
+    await loop;
+  }
+}
+
+/** Sends `bytes` on a new connection; returns the answer's first line. */
+async function ask(port: number, bytes: string | Uint8Array): Promise<string> {
+  const client = await Client.connect(port);
+  try {
+    await client.write(bytes);
+    return await client.readUntil("\n");
+  } finally {
+    client.close();
+  }
+}
+
 /** Header bytes, and what the handler should get (`peer`: the client itself). */
 const GOOD: [string, Uint8Array | string, [string, number] | "peer"][] = [
   ["v1 TCP4", "PROXY TCP4 192.0.2.7 198.51.100.1 5000 80\r\n", [
@@ -264,48 +290,46 @@ for (const driver of DRIVERS) {
           driver,
           proxyProtocol: true,
         });
-        await server.ready();
-        const serving = server.serveForever({ pollInterval: 10 });
-        for (const [name, header, expected] of GOOD) {
-          for (const split of [false, true]) {
-            const client = await Client.connect(server.serverAddress.port);
-            const bytes = typeof header === "string"
-              ? encoder.encode(header)
-              : header;
-            if (split) {
-              // A byte at a time: the reader must gather the header.
-              client.socket.setNoDelay(true);
-              for (const byte of bytes) {
-                await client.write(new Uint8Array([byte]));
-                await sleep(1);
+        await whileServing(server, async () => {
+          for (const [name, header, expected] of GOOD) {
+            for (const split of [false, true]) {
+              const client = await Client.connect(server.serverAddress.port);
+              const bytes = typeof header === "string"
+                ? encoder.encode(header)
+                : header;
+              if (split) {
+                // A byte at a time: the reader must gather the header.
+                client.socket.setNoDelay(true);
+                for (const byte of bytes) {
+                  await client.write(new Uint8Array([byte]));
+                  await sleep(1);
+                }
+                await client.write("split\n");
+              } else {
+                // The header and the request in one segment.
+                await client.write(
+                  new Uint8Array([...bytes, ...encoder.encode("whole\n")]),
+                );
               }
-              await client.write("split\n");
-            } else {
-              // The header and the request in one segment.
-              await client.write(
-                new Uint8Array([...bytes, ...encoder.encode("whole\n")]),
+              const reply = await client.readUntil("\n");
+              const local = client.localPort;
+              client.close();
+              const [host, port] = expected === "peer"
+                ? ["127.0.0.1", local]
+                : expected;
+              assert.equal(
+                reply,
+                `${host} ${port} ${split ? "split" : "whole"}\n`,
+                name,
               );
+              assert.deepEqual(peers.at(-1), {
+                hostname: "127.0.0.1",
+                port: local,
+              });
             }
-            const reply = await client.readUntil("\n");
-            const local = client.localPort;
-            client.close();
-            const [host, port] = expected === "peer"
-              ? ["127.0.0.1", local]
-              : expected;
-            assert.equal(
-              reply,
-              `${host} ${port} ${split ? "split" : "whole"}\n`,
-              name,
-            );
-            assert.deepEqual(peers.at(-1), {
-              hostname: "127.0.0.1",
-              port: local,
-            });
           }
-        }
-        assert.deepEqual(errors, []);
-        await server.shutdown();
-        await serving;
+          assert.deepEqual(errors, []);
+        });
       },
     );
 
@@ -319,48 +343,49 @@ for (const driver of DRIVERS) {
           driver,
           proxyProtocol: true,
         });
-        await server.ready();
-        const serving = server.serveForever({ pollInterval: 10 });
-        const cases: [string, Uint8Array | string, string, boolean][] = [
-          ...BAD.map(([n, b, m]) =>
-            [n, b, m, false] as [string, Uint8Array | string, string, boolean]
-          ),
-          [
-            "a v1 header cut short by FIN",
-            "PROXY TCP4 192.0.2.",
-            "ended inside",
-            true,
-          ],
-          [
-            "a v2 header cut short by FIN",
-            v2(0x21, 0x11, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]).subarray(
-              0,
-              20,
+        await whileServing(server, async () => {
+          const cases: [string, Uint8Array | string, string, boolean][] = [
+            ...BAD.map(([n, b, m]) =>
+              [n, b, m, false] as [string, Uint8Array | string, string, boolean]
             ),
-            "ended inside",
-            true,
-          ],
-          ["nothing, then FIN", "", "did not start with", true],
-        ];
-        for (const [name, bytes, message, fin] of cases) {
-          const client = await Client.connect(server.serverAddress.port);
-          if (bytes.length > 0) await client.write(bytes);
-          if (fin) client.end();
-          // Closed without a reply: the handler never ran.
-          assert.equal(await client.readAll(), "", name);
-          client.close();
-          assert.equal(errors.length, 1, name);
-          const error = errors.pop();
-          assert.ok(error instanceof ProxyProtocolError, `${name}: ${error}`);
-          assert.equal(error.code, "ERR_PROXY_PROTOCOL");
-          assert.match(error.message, new RegExp(message), name);
-        }
-        const client = await Client.connect(server.serverAddress.port);
-        await client.write("PROXY TCP4 192.0.2.1 192.0.2.2 1 2\r\nstill\n");
-        assert.equal(await client.readUntil("\n"), "192.0.2.1 1 still\n");
-        client.close();
-        await server.shutdown();
-        await serving;
+            [
+              "a v1 header cut short by FIN",
+              "PROXY TCP4 192.0.2.",
+              "ended inside",
+              true,
+            ],
+            [
+              "a v2 header cut short by FIN",
+              v2(0x21, 0x11, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]).subarray(
+                0,
+                20,
+              ),
+              "ended inside",
+              true,
+            ],
+            ["nothing, then FIN", "", "did not start with", true],
+          ];
+          for (const [name, bytes, message, fin] of cases) {
+            const client = await Client.connect(server.serverAddress.port);
+            if (bytes.length > 0) await client.write(bytes);
+            if (fin) client.end();
+            // Closed without a reply: the handler never ran.
+            assert.equal(await client.readAll(), "", name);
+            client.close();
+            assert.equal(errors.length, 1, name);
+            const error = errors.pop();
+            assert.ok(error instanceof ProxyProtocolError, `${name}: ${error}`);
+            assert.equal(error.code, "ERR_PROXY_PROTOCOL");
+            assert.match(error.message, new RegExp(message), name);
+          }
+          assert.equal(
+            await ask(
+              server.serverAddress.port,
+              "PROXY TCP4 192.0.2.1 192.0.2.2 1 2\r\nstill\n",
+            ),
+            "192.0.2.1 1 still\n",
+          );
+        });
       },
     );
 
@@ -375,25 +400,26 @@ for (const driver of DRIVERS) {
           proxyProtocol: true,
           proxyHeaderTimeout: 300,
         });
-        await server.ready();
-        const serving = server.serveForever({ pollInterval: 10 });
-        const stalled = await Client.connect(server.serverAddress.port);
-        await stalled.write("PROXY TCP4 192.0.2.");
-        // Meanwhile another client is served: the header is read in the
-        // request's own task, not in the accept loop.
-        const other = await Client.connect(server.serverAddress.port);
-        await other.write("PROXY TCP4 192.0.2.3 192.0.2.2 3 2\r\nmeanwhile\n");
-        assert.equal(await other.readUntil("\n"), "192.0.2.3 3 meanwhile\n");
-        other.close();
-        assert.equal(stalled.received, "");
-        assert.equal(await stalled.closedWithin(5000), true);
-        stalled.close();
-        assert.equal(errors.length, 1);
-        assert.ok(errors[0] instanceof TimeoutError);
-        assert.equal(errors[0].code, "ETIMEDOUT");
-        assert.match(errors[0].message, /within 300 ms/);
-        await server.shutdown();
-        await serving;
+        await whileServing(server, async () => {
+          const stalled = await Client.connect(server.serverAddress.port);
+          await stalled.write("PROXY TCP4 192.0.2.");
+          // Meanwhile another client is served: the header is read in the
+          // request's own task, not in the accept loop.
+          assert.equal(
+            await ask(
+              server.serverAddress.port,
+              "PROXY TCP4 192.0.2.3 192.0.2.2 3 2\r\nmeanwhile\n",
+            ),
+            "192.0.2.3 3 meanwhile\n",
+          );
+          assert.equal(stalled.received, "");
+          assert.equal(await stalled.closedWithin(5000), true);
+          stalled.close();
+          assert.equal(errors.length, 1);
+          assert.ok(errors[0] instanceof TimeoutError);
+          assert.equal(errors[0].code, "ETIMEDOUT");
+          assert.match(errors[0].message, /within 300 ms/);
+        });
       },
     );
 
@@ -407,35 +433,36 @@ for (const driver of DRIVERS) {
           driver,
           proxyProtocol: true,
         });
-        await server.ready();
-        const serving = server.serveForever({ pollInterval: 10 });
-        const next = seededRandom(0x9b0c);
-        for (let i = 0; i < 300; i += 30) {
-          await Promise.all(
-            Array.from({ length: 30 }, async () => {
-              const client = await Client.connect(server.serverAddress.port);
-              await client.write(mutate(next));
-              client.end(); // a cut-short header fails at once, not by timeout
-              await client.closedWithin(5000);
-              client.close();
-            }),
+        await whileServing(server, async () => {
+          const next = seededRandom(0x9b0c);
+          for (let i = 0; i < 300; i += 30) {
+            await Promise.all(
+              Array.from({ length: 30 }, async () => {
+                const client = await Client.connect(server.serverAddress.port);
+                await client.write(mutate(next));
+                client.end(); // a cut-short header fails at once, not by timeout
+                await client.closedWithin(5000);
+                client.close();
+              }),
+            );
+          }
+          for (const error of errors) {
+            const code = (error as { code?: string }).code;
+            assert.ok(
+              error instanceof ProxyProtocolError || code === "ECONNRESET" ||
+                code === "EPIPE",
+              String(error),
+            );
+          }
+          assert.ok(errors.length > 0, "the mutations reached the parser");
+          assert.equal(
+            await ask(
+              server.serverAddress.port,
+              "PROXY TCP4 192.0.2.1 192.0.2.2 1 2\r\nafter\n",
+            ),
+            "192.0.2.1 1 after\n",
           );
-        }
-        for (const error of errors) {
-          const code = (error as { code?: string }).code;
-          assert.ok(
-            error instanceof ProxyProtocolError || code === "ECONNRESET" ||
-              code === "EPIPE",
-            String(error),
-          );
-        }
-        assert.ok(errors.length > 0, "the mutations reached the parser");
-        const client = await Client.connect(server.serverAddress.port);
-        await client.write("PROXY TCP4 192.0.2.1 192.0.2.2 1 2\r\nafter\n");
-        assert.equal(await client.readUntil("\n"), "192.0.2.1 1 after\n");
-        client.close();
-        await server.shutdown();
-        await serving;
+        });
       },
     );
 
@@ -459,50 +486,48 @@ for (const driver of DRIVERS) {
           driver,
           proxyProtocol: true,
         });
-        await server.ready();
-        const serving = server.serveForever({ pollInterval: 10 });
-        const frontends = [
-          { host: "127.0.0.1", send: "send-proxy" },
-          { host: "127.0.0.1", send: "send-proxy-v2", check: true },
-          { host: "::1", send: "send-proxy" },
-          { host: "::1", send: "send-proxy-v2" },
-        ] as const;
-        await using proxy = await HAProxy.start(
-          [...frontends],
-          server.serverAddress.port,
-        );
-        for (const [i, { host, send }] of frontends.entries()) {
-          const client = await Client.connect(proxy.ports[i], host);
-          await client.write(`${send}\n`);
-          const reply = await client.readUntil("\n");
-          const local = client.localPort;
-          client.close();
-          // The client's own address and port, not HAProxy's.
-          assert.equal(reply, `${host} ${local} ${send}\n`, send);
-        }
-        // HAProxy's health checks send v2 LOCAL: the handler gets the peer.
-        const deadline = Date.now() + 5000;
-        while (
-          !seen.some(({ client, peer }) =>
-            client.hostname === peer.hostname && client.port === peer.port
-          ) && Date.now() < deadline
-        ) await sleep(50);
-        assert.ok(
-          seen.some(({ client, peer }) =>
-            client.hostname === peer.hostname && client.port === peer.port
-          ),
-          `no health check seen; HAProxy said:\n${proxy.output}`,
-        );
-        // HAProxy may reset a finished health check; nothing else may fail.
-        for (const error of errors) {
-          assert.equal(
-            (error as { code?: string }).code,
-            "ECONNRESET",
-            String(error),
+        await whileServing(server, async () => {
+          const frontends = [
+            { host: "127.0.0.1", send: "send-proxy" },
+            { host: "127.0.0.1", send: "send-proxy-v2", check: true },
+            { host: "::1", send: "send-proxy" },
+            { host: "::1", send: "send-proxy-v2" },
+          ] as const;
+          await using proxy = await HAProxy.start(
+            [...frontends],
+            server.serverAddress.port,
           );
-        }
-        await server.shutdown();
-        await serving;
+          for (const [i, { host, send }] of frontends.entries()) {
+            const client = await Client.connect(proxy.ports[i], host);
+            await client.write(`${send}\n`);
+            const reply = await client.readUntil("\n");
+            const local = client.localPort;
+            client.close();
+            // The client's own address and port, not HAProxy's.
+            assert.equal(reply, `${host} ${local} ${send}\n`, send);
+          }
+          // HAProxy's health checks send v2 LOCAL: the handler gets the peer.
+          const deadline = Date.now() + 5000;
+          while (
+            !seen.some(({ client, peer }) =>
+              client.hostname === peer.hostname && client.port === peer.port
+            ) && Date.now() < deadline
+          ) await sleep(50);
+          assert.ok(
+            seen.some(({ client, peer }) =>
+              client.hostname === peer.hostname && client.port === peer.port
+            ),
+            `no health check seen; HAProxy said:\n${proxy.output}`,
+          );
+          // HAProxy may reset a finished health check; nothing else may fail.
+          for (const error of errors) {
+            assert.equal(
+              (error as { code?: string }).code,
+              "ECONNRESET",
+              String(error),
+            );
+          }
+        });
       },
     );
   });
@@ -517,14 +542,15 @@ describe(`PROXY protocol with worker threads [${RUNTIME}]`, () => {
         proxyProtocol: true,
       });
       server.poolSize = 1;
-      await server.ready();
-      const serving = server.serveForever({ pollInterval: 10 });
-      const client = await Client.connect(server.serverAddress.port);
-      await client.write("PROXY TCP6 2001:db8::5 ::1 4321 80\r\naddr\n");
-      assert.equal(await client.readUntil("\n"), "2001:db8::5 4321\n");
-      client.close();
-      await server.shutdown();
-      await serving;
+      await whileServing(server, async () => {
+        assert.equal(
+          await ask(
+            server.serverAddress.port,
+            "PROXY TCP6 2001:db8::5 ::1 4321 80\r\naddr\n",
+          ),
+          "2001:db8::5 4321\n",
+        );
+      });
     },
   );
 });
