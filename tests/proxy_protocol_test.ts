@@ -6,11 +6,13 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import {
+  type Driver,
   EventLoopTCPServer,
   type NetAddress,
   ProxyProtocolError,
   StreamRequestHandler,
   TCPServer,
+  type TCPServerOptions,
   ThreadingTCPServer,
   TimeoutError,
   UnixStreamServer,
@@ -58,6 +60,20 @@ function v2(command: number, family: number, block: number[]): Uint8Array {
 
 const port16 = (port: number) => [port >> 8, port & 0xff];
 const ipv6 = (...words: number[]) => words.flatMap(port16);
+
+/**
+ * A server of `Base` with `proxyProtocol` on, serving `Who` and collecting
+ * what it reports into `errors`.
+ */
+function proxyServer(
+  Base: typeof TCPServer,
+  driver: Driver,
+  errors: unknown[],
+  options: TCPServerOptions = {},
+): TCPServer {
+  const Server = collectingErrors(Base, errors);
+  return new Server(LOCAL, Who, { driver, proxyProtocol: true, ...options });
+}
 
 /** Serves with `server` while `body` runs, then stops its loop. */
 async function whileServing(
@@ -338,11 +354,7 @@ for (const driver of DRIVERS) {
       LIMIT,
       async () => {
         const errors: unknown[] = [];
-        const Server = collectingErrors(TCPServer, errors);
-        await using server = new Server(LOCAL, Who, {
-          driver,
-          proxyProtocol: true,
-        });
+        await using server = proxyServer(TCPServer, driver, errors);
         await whileServing(server, async () => {
           const cases: [string, Uint8Array | string, string, boolean][] = [
             ...BAD.map(([n, b, m]) =>
@@ -394,10 +406,7 @@ for (const driver of DRIVERS) {
       LIMIT,
       async () => {
         const errors: unknown[] = [];
-        const Server = collectingErrors(EventLoopTCPServer, errors);
-        await using server = new Server(LOCAL, Who, {
-          driver,
-          proxyProtocol: true,
+        await using server = proxyServer(EventLoopTCPServer, driver, errors, {
           proxyHeaderTimeout: 300,
         });
         await whileServing(server, async () => {
@@ -428,11 +437,7 @@ for (const driver of DRIVERS) {
       LIMIT,
       async () => {
         const errors: unknown[] = [];
-        const Server = collectingErrors(EventLoopTCPServer, errors);
-        await using server = new Server(LOCAL, Who, {
-          driver,
-          proxyProtocol: true,
-        });
+        await using server = proxyServer(EventLoopTCPServer, driver, errors);
         await whileServing(server, async () => {
           const next = seededRandom(0x9b0c);
           for (let i = 0; i < 300; i += 30) {
