@@ -34,6 +34,7 @@ import {
 import {
   CLOSE_LINGER_MS,
   DATAGRAM_QUEUE_BYTES,
+  MAX_TLS_HANDSHAKES,
   TLS_HANDSHAKE_TIMEOUT_MS,
 } from "../src/transport.ts";
 import process from "node:process";
@@ -56,6 +57,7 @@ import type {
   WorkerEvents,
   WorkerLink,
 } from "../src/transport.ts";
+import { HandshakeGate } from "./_handshakes.ts";
 import { bindUnixPath } from "./_unix_path.ts";
 import { ENTRY_EXT, startWebWorker } from "./_web_worker.ts";
 
@@ -144,8 +146,8 @@ class BunConn<A extends SocketAddress> implements StreamConn<A> {
   /** What to do once `#unsent` is empty: send FIN, or close. */
   #afterFlush: "shutdown" | "end" | undefined;
   #lingerTimer: ReturnType<typeof setTimeout> | undefined;
-  /** Drops a TLS client whose handshake does not finish in time. */
-  handshakeTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Takes a TLS connection off its listener's handshakes in progress. */
+  endHandshake: (() => void) | undefined;
 
   constructor(socket: BunSocket, localAddress: A, remoteAddress: A) {
     this.#socket = socket;
@@ -165,7 +167,7 @@ class BunConn<A extends SocketAddress> implements StreamConn<A> {
   onClose(error?: Error): void {
     this.#closed = true;
     clearTimeout(this.#lingerTimer);
-    clearTimeout(this.handshakeTimer);
+    this.endHandshake?.();
     this.input.end(error ? toSocketError(error, "ECONNRESET") : undefined);
     const failure = new SocketError("EPIPE", "the connection is closed");
     for (const pending of this.#unsent.splice(0)) pending.done.reject(failure);
@@ -258,16 +260,19 @@ class BunStreamListener<A extends SocketAddress> implements StreamListener<A> {
   readonly address: A;
   #listener: BunListener;
   #queue: AcceptQueue<BunConn<A>>;
+  #handshakes: HandshakeGate<BunConn<A>> | undefined;
   #closed = false;
 
   constructor(
     listener: BunListener,
     queue: AcceptQueue<BunConn<A>>,
     address: A,
+    handshakes: HandshakeGate<BunConn<A>> | undefined,
   ) {
     this.#listener = listener;
     this.#queue = queue;
     this.address = address;
+    this.#handshakes = handshakes;
   }
 
   get fd(): number | undefined {
@@ -282,21 +287,34 @@ class BunStreamListener<A extends SocketAddress> implements StreamListener<A> {
     if (this.#closed) return Promise.resolve();
     this.#closed = true;
     this.#queue.close();
+    this.#handshakes?.close();
     // false: connections being served are the handlers' to close.
     this.#listener.stop(false);
     return Promise.resolve();
   }
 }
 
+/** The bound on a TLS listener's handshakes in progress. */
+function handshakeGate<A extends SocketAddress>(
+  tls: TlsOptions | undefined,
+): HandshakeGate<BunConn<A>> | undefined {
+  return tls && new HandshakeGate<BunConn<A>>(
+    tls.maxHandshakes ?? MAX_TLS_HANDSHAKES,
+    tls.handshakeTimeout ?? TLS_HANDSHAKE_TIMEOUT_MS,
+    (conn) => conn.reset(),
+  );
+}
+
 /**
  * One handler set per listener, shared by its sockets (Bun's fast path).
  * A TLS connection is queued once its handshake succeeded, so a plaintext
- * or stalled client never reaches a handler.
+ * or stalled client never reaches a handler; `handshakes` bounds those in
+ * progress.
  */
 function streamHandlers<A extends SocketAddress>(
   queue: AcceptQueue<BunConn<A>>,
   addresses: (socket: BunSocket) => [local: A, remote: A],
-  tls: boolean,
+  handshakes: HandshakeGate<BunConn<A>> | undefined,
 ): BunHandlers {
   return {
     binaryType: "uint8array",
@@ -304,11 +322,9 @@ function streamHandlers<A extends SocketAddress>(
       const [local, remote] = addresses(socket);
       const conn = new BunConn(socket, local, remote);
       socket.data = conn;
-      if (tls) {
-        conn.handshakeTimer = setTimeout(
-          () => conn.reset(),
-          TLS_HANDSHAKE_TIMEOUT_MS,
-        );
+      if (handshakes) {
+        conn.endHandshake = () => handshakes.end(conn);
+        handshakes.begin(conn);
         return;
       }
       // Bun turns TCP_NODELAY on; the other runtimes and Python leave it off.
@@ -317,7 +333,7 @@ function streamHandlers<A extends SocketAddress>(
     },
     handshake(socket, success) {
       const conn = socket.data as BunConn<A>;
-      clearTimeout(conn.handshakeTimer);
+      if (!handshakes?.end(conn)) return; // given up already
       if (!success) return conn.reset();
       conn.setNoDelay(false);
       queue.push(conn);
@@ -413,10 +429,11 @@ export const driver: Driver = {
       options.backlog,
       (c) => c.reset(),
     );
+    const handshakes = handshakeGate<NetAddress>(options.tls);
     const handlers = streamHandlers(queue, (socket) => [
       { hostname: socket.localAddress, port: socket.localPort },
       { hostname: socket.remoteAddress, port: socket.remotePort },
-    ], options.tls !== undefined);
+    ], handshakes);
     return bindNow(() => {
       const raw = bun().listen({
         hostname: options.hostname,
@@ -432,7 +449,7 @@ export const driver: Driver = {
       return new BunStreamListener(raw, queue, {
         hostname: bound.address ?? raw.hostname,
         port: bound.port ?? raw.port,
-      });
+      }, handshakes);
     });
   },
   listenUnix(options: UnixListenOptions): Promise<StreamListener<UnixAddress>> {
@@ -442,11 +459,12 @@ export const driver: Driver = {
         options.backlog,
         (c) => c.reset(),
       );
+      const handshakes = handshakeGate<UnixAddress>(options.tls);
       // Bun reports no peer path for Unix clients.
       const handlers = streamHandlers(
         queue,
         () => [address, { path: "" }],
-        options.tls !== undefined,
+        handshakes,
       );
       return bindNow(() =>
         new BunStreamListener(
@@ -458,6 +476,7 @@ export const driver: Driver = {
           }),
           queue,
           address,
+          handshakes,
         )
       );
     }, options.mode);

@@ -1,14 +1,15 @@
 /**
- * The Deno driver: `Deno.listen`, `Deno.listenTls` and
- * `Deno.listenDatagram`. It is the default on Deno.
+ * The Deno driver: `Deno.listen` and `Deno.listenDatagram`. It is the
+ * default on Deno.
  *
  * Permissions: `--allow-net`, plus `--allow-read --allow-write` for Unix
  * sockets. UDP, Unix datagram sockets and `allowReusePort` need
  * `--unstable-net` (or `"unstable": ["net"]` in deno.json). Without it UDP
  * goes through `node:dgram`, Unix datagram servers are refused with a
  * `NotSupportedError`, and so is `allowReusePort` (instead of letting Deno
- * end the process). TLS on a Unix socket goes through `node:tls`, as
- * `Deno.listenTls` has no Unix transport.
+ * end the process). TLS goes through `node:tls`: a `Deno.listenTls`
+ * connection whose handshake never finishes cannot be closed (its TCP
+ * socket stays open), and it has no Unix transport.
  *
  * @example
  * ```ts
@@ -28,11 +29,7 @@ import {
   SocketError,
   toSocketError,
 } from "../src/errors.ts";
-import { AcceptQueue } from "../src/io/push_queue.ts";
-import {
-  DEFAULT_READ_BUFFER_SIZE,
-  TLS_HANDSHAKE_TIMEOUT_MS,
-} from "../src/transport.ts";
+import { DEFAULT_READ_BUFFER_SIZE } from "../src/transport.ts";
 import type {
   ChildProcessHandle,
   Datagram,
@@ -72,7 +69,6 @@ interface DenoConn {
   closeWrite(): Promise<void>;
   close(): void;
   setNoDelay?(enable?: boolean): void;
-  handshake?(): Promise<unknown>;
 }
 interface DenoListener {
   readonly addr: DenoAddr;
@@ -97,15 +93,6 @@ interface DenoApi {
       }
       | { path: string; transport: "unix" },
   ): DenoListener;
-  listenTls(options: {
-    hostname: string;
-    port: number;
-    transport: "tcp";
-    reusePort?: boolean;
-    tcpBacklog?: number;
-    cert: string;
-    key: string;
-  }): DenoListener;
   listenDatagram?(
     options:
       | { hostname: string; port: number; transport: "udp" }
@@ -352,76 +339,6 @@ class DenoListenerAdapter<A extends SocketAddress>
   }
 }
 
-/**
- * A TLS listener: connections are accepted in the background and queued
- * once their handshake succeeds, so a slow or plaintext client never holds
- * up the others or reaches a handler.
- */
-class DenoTlsListener implements StreamListener<NetAddress> {
-  readonly address: NetAddress;
-  readonly fd: undefined = undefined;
-  #listener: DenoListener;
-  #queue: AcceptQueue<DenoStreamConn<NetAddress>>;
-  #closed = false;
-  #loop: Promise<void>;
-
-  constructor(listener: DenoListener, backlog: number) {
-    this.#listener = listener;
-    this.address = netAddress(listener.addr);
-    this.#queue = new AcceptQueue(backlog, (conn) => conn.close());
-    this.#loop = this.#acceptLoop();
-  }
-
-  async #acceptLoop(): Promise<void> {
-    while (!this.#closed) {
-      let conn: DenoConn;
-      try {
-        conn = await this.#listener.accept();
-      } catch {
-        if (this.#closed) return;
-        // EMFILE and the like: wait a little instead of spinning.
-        await new Promise((resolve) => setTimeout(resolve, 50));
-        continue;
-      }
-      void this.#handshake(conn);
-    }
-  }
-
-  async #handshake(conn: DenoConn): Promise<void> {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new Error("timeout")),
-        TLS_HANDSHAKE_TIMEOUT_MS,
-      );
-    });
-    try {
-      await Promise.race([conn.handshake!(), timeout]);
-      this.#queue.push(new DenoStreamConn(conn, netAddress));
-    } catch {
-      try {
-        conn.close(); // a failed or stalled handshake: dropped
-      } catch {
-        // already closed
-      }
-    } finally {
-      clearTimeout(timer);
-    }
-  }
-
-  accept(): Promise<StreamConn<NetAddress>> {
-    return this.#queue.accept();
-  }
-
-  async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
-    this.#queue.close();
-    this.#listener.close();
-    await this.#loop;
-  }
-}
-
 class DenoDatagramEndpoint<A extends SocketAddress>
   implements DatagramEndpoint<A> {
   readonly address: A;
@@ -509,6 +426,9 @@ export const driver: Driver = {
     return undefined;
   },
   listenTcp(options: TcpListenOptions): Promise<StreamListener<NetAddress>> {
+    // Deno.listenTls cannot drop a client whose handshake never finishes:
+    // closing the TlsConn leaves its TCP socket open. node:tls can.
+    if (options.tls) return nodeDriver.listenTcp(options);
     const api = deno();
     if (options.reusePort && !unstableNet()) {
       // Deno exits with code 70 if reusePort is used without the flag.
@@ -525,15 +445,6 @@ export const driver: Driver = {
       tcpBacklog: options.backlog,
       ...(options.reusePort ? { reusePort: true } : {}),
     };
-    const tls = options.tls;
-    if (tls) {
-      return bindNow(() =>
-        new DenoTlsListener(
-          api.listenTls({ ...listen, cert: tls.cert, key: tls.key }),
-          options.backlog,
-        )
-      );
-    }
     return bindNow(() =>
       new DenoListenerAdapter(api.listen(listen), netAddress)
     );

@@ -37,6 +37,7 @@ import {
 import {
   CLOSE_LINGER_MS,
   DATAGRAM_QUEUE_BYTES,
+  MAX_TLS_HANDSHAKES,
   TLS_HANDSHAKE_TIMEOUT_MS,
 } from "../src/transport.ts";
 import type {
@@ -59,6 +60,7 @@ import type {
   WorkerEvents,
   WorkerLink,
 } from "../src/transport.ts";
+import { HandshakeGate } from "./_handshakes.ts";
 import { bindUnixPath } from "./_unix_path.ts";
 
 /** A write failure; Node's own "stream closed" errors become `EPIPE`. */
@@ -183,12 +185,14 @@ class NodeListener<A extends SocketAddress> implements StreamListener<A> {
   readonly address: A;
   #server: net.Server;
   #queue: AcceptQueue<NodeConn<A>>;
+  #handshakes: HandshakeGate<tls.TLSSocket> | undefined;
 
   constructor(
     server: net.Server,
     backlog: number,
     address: A,
     peer: (socket: net.Socket) => A,
+    tlsOptions: TlsOptions | undefined,
   ) {
     this.#server = server;
     this.address = address;
@@ -196,10 +200,8 @@ class NodeListener<A extends SocketAddress> implements StreamListener<A> {
     const accept = (socket: net.Socket) => {
       this.#queue.push(new NodeConn(socket, address, peer(socket)));
     };
-    // TLS servers hand over a connection once its handshake succeeded.
-    if (server instanceof tls.Server) {
-      server.on("secureConnection", accept);
-      server.on("tlsClientError", () => {}); // a failed handshake: dropped
+    if (tlsOptions) {
+      this.#handshakes = acceptTls(server, tlsOptions, accept);
     } else {
       server.on("connection", accept);
     }
@@ -217,6 +219,7 @@ class NodeListener<A extends SocketAddress> implements StreamListener<A> {
 
   close(): Promise<void> {
     this.#queue.close();
+    this.#handshakes?.close();
     // The descriptor closes synchronously; the callback would also wait for
     // every accepted connection to end, which is not ours to wait for.
     if (this.#server.listening) this.#server.close();
@@ -224,14 +227,53 @@ class NodeListener<A extends SocketAddress> implements StreamListener<A> {
   }
 }
 
-function createServer(tlsOptions: TlsOptions | undefined): net.Server {
-  if (!tlsOptions) return net.createServer({ allowHalfOpen: true });
-  return tls.createServer({
-    cert: tlsOptions.cert,
-    key: tlsOptions.key,
-    allowHalfOpen: true,
-    handshakeTimeout: TLS_HANDSHAKE_TIMEOUT_MS,
+/**
+ * Runs the TLS handshake on each connection `server` accepts and hands
+ * over those that succeed. The TLS sockets are made here rather than by
+ * `tls.Server`, so that every handshake in progress is known: bounded in
+ * number and time by a {@linkcode HandshakeGate}, and closed when the
+ * client leaves first (`tls.Server` leaves such sockets open until its
+ * own timeout once `tlsClientError` has a listener, and for good
+ * otherwise on half-open servers).
+ */
+function acceptTls(
+  server: net.Server,
+  options: TlsOptions,
+  accept: (socket: net.Socket) => void,
+): HandshakeGate<tls.TLSSocket> {
+  const secureContext = tls.createSecureContext({
+    cert: options.cert,
+    key: options.key,
   });
+  const gate = new HandshakeGate<tls.TLSSocket>(
+    options.maxHandshakes ?? MAX_TLS_HANDSHAKES,
+    options.handshakeTimeout ?? TLS_HANDSHAKE_TIMEOUT_MS,
+    (socket) => socket.destroy(),
+  );
+  server.on("connection", (raw: net.Socket) => {
+    // The raw socket is not half-open, so a client that sends FIN before
+    // finishing its handshake is closed at once; served ones become so.
+    const socket = new tls.TLSSocket(raw, { isServer: true, secureContext });
+    const fail = () => socket.destroy();
+    gate.begin(socket);
+    socket.on("error", fail);
+    socket.once("close", () => gate.end(socket));
+    socket.once("secure", () => {
+      if (!gate.end(socket)) return; // given up already
+      socket.off("error", fail);
+      socket.allowHalfOpen = true;
+      accept(socket);
+    });
+  });
+  return gate;
+}
+
+/**
+ * A plain server; TLS runs on its connections (see `acceptTls`). Half-open
+ * for plain TCP, so a handler can still reply after the client's FIN.
+ */
+function createServer(tlsOptions: TlsOptions | undefined): net.Server {
+  return net.createServer({ allowHalfOpen: tlsOptions === undefined });
 }
 
 /**
@@ -363,6 +405,7 @@ export const driver: Driver = {
         hostname: socket.remoteAddress ?? "",
         port: socket.remotePort ?? 0,
       }),
+      options.tls,
     );
   },
   listenUnix(options: UnixListenOptions): Promise<StreamListener<UnixAddress>> {
@@ -379,6 +422,7 @@ export const driver: Driver = {
         options.backlog,
         { path: options.path },
         () => ({ path: "" }),
+        options.tls,
       );
     }, options.mode);
   },

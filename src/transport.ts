@@ -28,10 +28,17 @@ export const CLOSE_LINGER_MS = 10_000;
 
 /**
  * How long a TLS client may take to finish its handshake before the
- * adapter drops it: 10 s. A client that connects and stays silent cannot
- * hold a socket longer.
+ * adapter drops it, unless `tls.handshakeTimeout` says otherwise: 10 s. A
+ * client that connects and stays silent cannot hold a socket longer.
  */
 export const TLS_HANDSHAKE_TIMEOUT_MS = 10_000;
+
+/**
+ * How many TLS handshakes may be in progress at once on one listener,
+ * unless `tls.maxHandshakes` says otherwise: 128. Past it the oldest is
+ * dropped, so silent clients cannot take every descriptor.
+ */
+export const MAX_TLS_HANDSHAKES = 128;
 
 /** An IP socket address: a host name or literal and a port. */
 export interface NetAddress {
@@ -59,6 +66,16 @@ export interface TlsOptions {
   cert: string;
   /** The private key, PEM (`-----BEGIN ... PRIVATE KEY-----`). */
   key: string;
+  /**
+   * Milliseconds a client may take to finish its handshake; then it is
+   * dropped. Default {@linkcode TLS_HANDSHAKE_TIMEOUT_MS} (10 s).
+   */
+  handshakeTimeout?: number;
+  /**
+   * Handshakes in progress at once; past it the oldest is dropped. Default
+   * {@linkcode MAX_TLS_HANDSHAKES} (128).
+   */
+  maxHandshakes?: number;
 }
 
 /** What {@linkcode Driver.listenTcp} needs to open a TCP listener. */

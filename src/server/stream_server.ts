@@ -6,7 +6,8 @@
  */
 
 import { StreamSocket } from "../io/stream_socket.ts";
-import { checkDuration } from "../options.ts";
+import { describe } from "../address.ts";
+import { checkDuration, checkOptionKeys } from "../options.ts";
 import type {
   SocketAddress,
   StreamListener,
@@ -19,9 +20,10 @@ const PEM = /-----BEGIN [A-Z0-9 ]+-----/;
 /** Options of the `TCPServer` and `UnixStreamServer` constructors. */
 export interface StreamServerOptions extends SocketServerOptions {
   /**
-   * Serve TLS with the runtime's own TLS: `{ cert, key }` as PEM text.
-   * Handlers see plain bytes; a client whose handshake fails never reaches
-   * them.
+   * Serve TLS with the runtime's own TLS: `{ cert, key }` as PEM text,
+   * optionally `handshakeTimeout` (ms, default 10 000) and `maxHandshakes`
+   * (default 128). Handlers see plain bytes; a client whose handshake fails
+   * or stalls never reaches them.
    */
   tls?: TlsOptions;
 }
@@ -33,7 +35,8 @@ export const STREAM_OPTION_KEYS = ["bindAndActivate", "driver", "tls"] as const;
 export const DEFAULT_IDLE_TIMEOUT = 300_000;
 
 /**
- * Checks the `tls` option: `{ cert, key }`, both PEM text.
+ * Checks the `tls` option: `{ cert, key }`, both PEM text, and the optional
+ * `handshakeTimeout` (ms) and `maxHandshakes` bounds.
  *
  * @example
  * ```ts
@@ -53,7 +56,11 @@ export function checkTlsOptions(tls: unknown): TlsOptions | undefined {
   if (typeof tls !== "object" || tls === null) {
     throw new TypeError("tls must be an object { cert, key }");
   }
-  const { cert, key } = tls as Record<string, unknown>;
+  const { cert, key, handshakeTimeout, maxHandshakes, ...rest } = tls as Record<
+    string,
+    unknown
+  >;
+  checkOptionKeys(rest, [], "the tls option");
   for (const [name, value] of [["cert", cert], ["key", key]] as const) {
     if (typeof value !== "string" || !PEM.test(value)) {
       throw new TypeError(
@@ -61,7 +68,31 @@ export function checkTlsOptions(tls: unknown): TlsOptions | undefined {
       );
     }
   }
-  return { cert: cert as string, key: key as string };
+  const checked: TlsOptions = { cert: cert as string, key: key as string };
+  if (handshakeTimeout !== undefined) {
+    if (
+      typeof handshakeTimeout !== "number" || !(handshakeTimeout > 0) ||
+      handshakeTimeout === Infinity
+    ) {
+      throw new RangeError(
+        `tls.handshakeTimeout must be a finite number of milliseconds > 0, got ${
+          describe(handshakeTimeout)
+        }`,
+      );
+    }
+    checked.handshakeTimeout = handshakeTimeout;
+  }
+  if (maxHandshakes !== undefined) {
+    if (!Number.isSafeInteger(maxHandshakes) || (maxHandshakes as number) < 1) {
+      throw new RangeError(
+        `tls.maxHandshakes must be an integer >= 1, got ${
+          describe(maxHandshakes)
+        }`,
+      );
+    }
+    checked.maxHandshakes = maxHandshakes as number;
+  }
+  return checked;
 }
 
 /**
