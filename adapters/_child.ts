@@ -3,8 +3,9 @@
  * to the server (`node:net`, a client socket every runtime has) and serves
  * what the server relays. It exits when the server closes the link.
  *
- * Arguments: the server's loopback port and the token that proves this
- * child is the one the server started.
+ * Standard input brings one line, `PORT TOKEN`: the server's loopback port
+ * and the token that proves this child is the one the server started. It
+ * comes over stdin because a command line is readable by every local user.
  *
  * @module
  */
@@ -15,7 +16,30 @@ import { encodeFrame, FrameReader } from "../src/pool/frames.ts";
 import type { ToWorker } from "../src/pool/messages.ts";
 import { serveParent } from "../src/pool/worker_main.ts";
 
-const [port, token] = process.argv.slice(2);
+/** The first line of standard input; stdin is let go after it. */
+function readLine(): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let text = "";
+    const stdin = process.stdin;
+    stdin.setEncoding("utf8");
+    const done = (line: string) => {
+      stdin.off("data", onData);
+      stdin.pause();
+      stdin.destroy();
+      resolve(line);
+    };
+    const onData = (chunk: string) => {
+      text += chunk;
+      const end = text.indexOf("\n");
+      if (end >= 0) done(text.slice(0, end));
+    };
+    stdin.on("data", onData);
+    stdin.once("end", () => done(text));
+    stdin.once("error", reject);
+  });
+}
+
+const [port, token] = (await readLine()).trim().split(" ");
 const socket = connect(Number(port), "127.0.0.1");
 socket.setNoDelay(true);
 // Without the server there is nothing left to do.

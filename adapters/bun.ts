@@ -120,7 +120,7 @@ interface BunApi {
     };
   }): Promise<BunUdpSocket>;
   spawn(cmd: string[], options: {
-    stdio: ["ignore", "inherit", "inherit"];
+    stdio: [Uint8Array, "inherit", "inherit"];
   }): {
     readonly pid: number;
     readonly exited: Promise<number>;
@@ -515,10 +515,10 @@ export const driver: Driver = {
   startThread(events: WorkerEvents): WorkerLink {
     return startWebWorker(events);
   },
-  spawnChild(args: string[]): ChildProcessHandle {
+  spawnChild(stdin: string): ChildProcessHandle {
     const entry = new URL(`./_child${ENTRY_EXT}`, import.meta.url);
-    const child = bun().spawn([process.execPath, entry.pathname, ...args], {
-      stdio: ["ignore", "inherit", "inherit"],
+    const child = bun().spawn([process.execPath, entry.pathname], {
+      stdio: [new TextEncoder().encode(stdin), "inherit", "inherit"],
     });
     return {
       pid: child.pid,

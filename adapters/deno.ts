@@ -102,12 +102,13 @@ interface DenoApi {
   execPath(): string;
   Command: new (command: string, options: {
     args: string[];
-    stdin: "null";
+    stdin: "piped";
     stdout: "inherit";
     stderr: "inherit";
   }) => {
     spawn(): {
       readonly pid: number;
+      readonly stdin: WritableStream<Uint8Array>;
       readonly status: Promise<{ code: number; signal: string | null }>;
       kill(signal: string): void;
     };
@@ -511,15 +512,19 @@ export const driver: Driver = {
   startThread(events: WorkerEvents): WorkerLink {
     return startWebWorker(events);
   },
-  spawnChild(args: string[]): ChildProcessHandle {
+  spawnChild(stdin: string): ChildProcessHandle {
     const api = deno();
     const entry = new URL(`./_child${ENTRY_EXT}`, import.meta.url);
     const child = new api.Command(api.execPath(), {
-      args: ["run", ...permissionFlags(api), entry.href, ...args],
-      stdin: "null",
+      args: ["run", ...permissionFlags(api), entry.href],
+      stdin: "piped",
       stdout: "inherit",
       stderr: "inherit",
     }).spawn();
+    const writer = child.stdin.getWriter();
+    writer.write(new TextEncoder().encode(stdin))
+      .then(() => writer.close())
+      .catch(() => {}); // a child that died at once: its exit says why
     return {
       pid: child.pid,
       exited: child.status.then(({ code, signal }) => ({

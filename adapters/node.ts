@@ -490,16 +490,18 @@ export const driver: Driver = {
       },
     };
   },
-  spawnChild(args: string[]): ChildProcessHandle {
+  spawnChild(stdin: string): ChildProcessHandle {
     const entry = fileURLToPath(
       new URL(`./_child${ENTRY_EXT}`, import.meta.url),
     );
     // Flags that load modules (type stripping, --import) carry over;
     // the test runner's own do not.
     const flags = process.execArgv.filter((flag) => !flag.startsWith("--test"));
-    const child = spawn(process.execPath, [...flags, entry, ...args], {
-      stdio: ["ignore", "inherit", "inherit"],
+    const child = spawn(process.execPath, [...flags, entry], {
+      stdio: ["pipe", "inherit", "inherit"],
     });
+    child.stdin?.on("error", () => {}); // a child that died at once
+    child.stdin?.end(stdin);
     const exited = new Promise<ChildExit>((resolve) => {
       child.on("exit", (code, signal) => resolve({ code, signal }));
       child.on(

@@ -168,9 +168,12 @@ export interface Driver {
   startThread(events: WorkerEvents): WorkerLink;
   /**
    * Starts a child process of this runtime running the library's child
-   * entry with `args`, its stdout and stderr shared with this process.
+   * entry, its stdout and stderr shared with this process. `stdin` is
+   * written to the child's standard input, which is then closed: what the
+   * child must keep private goes there, never on its command line, which
+   * every local user can read (`/proc/PID/cmdline`).
    */
-  spawnChild(args: string[]): ChildProcessHandle;
+  spawnChild(stdin: string): ChildProcessHandle;
   /**
    * Calls `listener` when the process receives `signal`, instead of the
    * default action (ending the process). Returns what removes it.

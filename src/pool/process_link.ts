@@ -4,6 +4,11 @@
  * as frames. A private socket beats the child's stdin/stdout, which a
  * handler's `console.log` would corrupt, and every runtime can do it.
  *
+ * The port and token reach the child on its stdin, never its command line
+ * (`/proc/PID/cmdline` is readable by every local user). Any local process
+ * can still connect to the port: connections are checked side by side, a
+ * few bytes and seconds each, so one that stalls cannot hold the child out.
+ *
  * @module
  */
 
@@ -53,7 +58,7 @@ export async function startProcessLink(
   ).join("");
   let child: ChildProcessHandle;
   try {
-    child = driver.spawnChild([String(listener.address.port), token]);
+    child = driver.spawnChild(`${listener.address.port} ${token}\n`);
   } catch (error) {
     await listener.close();
     throw error;
@@ -149,26 +154,82 @@ function describeExit(exit: ChildExit): string {
     : `exited with code ${exit.code}`;
 }
 
-/** Accepts connections until one sends the right token first. */
-async function acceptChild(
+/** How long and how many bytes a connection has to prove itself. */
+const HELLO_TIMEOUT_MS = 5_000;
+const HELLO_MAX_BYTES = 256;
+/** Connections checked at once; more are closed unread. */
+const HELLO_MAX_PENDING = 16;
+
+/**
+ * Accepts connections until one sends the right token first. Each is
+ * checked in its own task with a deadline and a byte bound, so a local
+ * process that connects first and stalls, or floods, delays nothing.
+ */
+function acceptChild(
   listener: StreamListener,
   token: string,
 ): Promise<StreamConn> {
-  for (;;) {
-    const conn = await listener.accept();
-    const reader = new FrameReader();
-    let first: unknown;
-    try {
-      while (first === undefined) {
-        const chunk = await conn.read();
-        if (chunk === null) break;
-        first = reader.push(chunk)[0];
+  return new Promise((resolve, reject) => {
+    let found = false;
+    let pending = 0;
+    const check = async (conn: StreamConn) => {
+      pending++;
+      const timer = setTimeout(() => conn.abort(), HELLO_TIMEOUT_MS);
+      let ok = false;
+      try {
+        ok = await provesToken(conn, token);
+      } catch {
+        // not our child
+      } finally {
+        clearTimeout(timer);
+        pending--;
       }
-    } catch {
-      // not our child
+      if (ok && !found) {
+        found = true;
+        resolve(conn);
+      } else {
+        conn.abort();
+      }
+    };
+    void (async () => {
+      try {
+        while (!found) {
+          const conn = await listener.accept();
+          if (found || pending >= HELLO_MAX_PENDING) conn.abort();
+          else void check(conn);
+        }
+      } catch (error) {
+        if (!found) reject(error);
+      }
+    })();
+  });
+}
+
+/** Whether the first frame on `conn` is the hello with `token`. */
+async function provesToken(conn: StreamConn, token: string): Promise<boolean> {
+  const reader = new FrameReader();
+  let read = 0;
+  for (;;) {
+    const chunk = await conn.read();
+    if (chunk === null) return false;
+    read += chunk.length;
+    const [first] = reader.push(chunk);
+    if (first !== undefined) {
+      const hello = first as { t?: unknown; token?: unknown };
+      return hello.t === "hello" && sameText(hello.token, token);
     }
-    const hello = first as { t?: string; token?: string } | undefined;
-    if (hello?.t === "hello" && hello.token === token) return conn;
-    conn.close();
+    if (read > HELLO_MAX_BYTES) return false;
   }
+}
+
+/** Compares in time independent of where the texts differ. */
+function sameText(given: unknown, expected: string): boolean {
+  if (typeof given !== "string" || given.length !== expected.length) {
+    return false;
+  }
+  let difference = 0;
+  for (let i = 0; i < expected.length; i++) {
+    difference |= given.charCodeAt(i) ^ expected.charCodeAt(i);
+  }
+  return difference === 0;
 }

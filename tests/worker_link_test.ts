@@ -1,0 +1,75 @@
+// A hostile local user against a forking server's links to its children:
+// watching /proc for them and connecting to every new loopback listener,
+// at start-up and when a killed child is replaced. It must get nothing:
+// no token on any command line, no byte from any link; clients are served.
+
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import process from "node:process";
+import { ForkingTCPServer } from "../mod.ts";
+import { Commands } from "./_pool_handlers.ts";
+import { DRIVERS, exchange, LOCAL, RUNTIME, sleep } from "./_helpers.ts";
+import { lines, startUnprivileged, unprivilegedSkip } from "./_unprivileged.ts";
+
+const driver = DRIVERS[0];
+
+describe(`ForkingTCPServer's worker links [${driver.name} driver on ${RUNTIME}]`, () => {
+  it(
+    "give an unprivileged local user watching the children nothing",
+    { timeout: 60_000, ...unprivilegedSkip() },
+    async () => {
+      const server = new ForkingTCPServer(LOCAL, Commands, {
+        driver,
+        bindAndActivate: false,
+      });
+      server.maxChildren = 2;
+      server.workerData = { secret: "workerData" };
+      await server.serverBind();
+      const port = server.serverAddress.port;
+      const { child: attacker, cleanup } = startUnprivileged(
+        "_link_attacker.mjs",
+        [String(port)],
+      );
+      const next = lines(attacker);
+      try {
+        assert.equal(await next(), "watching");
+        await server.serverActivate();
+        const serving = server.serveForever({ pollInterval: 10 });
+        assert.equal(await exchange(port, "ping\n"), "echo ping\n");
+        // A replacement child links up the same way: attacked again.
+        const [first] = [...server.activeChildren];
+        process.kill(first, "SIGKILL");
+        const deadline = Date.now() + 30_000;
+        while (
+          (server.activeChildren.size < 2 ||
+            server.activeChildren.has(first)) &&
+          Date.now() < deadline
+        ) await sleep(20);
+        assert.equal(server.activeChildren.size, 2, "the child was replaced");
+        for (let i = 0; i < 4; i++) {
+          assert.equal(await exchange(port, `p${i}\n`), `echo p${i}\n`);
+        }
+        await server.shutdown();
+        await serving;
+      } finally {
+        await server.serverClose();
+        attacker.stdin!.end();
+      }
+      const report = JSON.parse(await next()) as {
+        children: number;
+        commandLines: string[][];
+        connections: number;
+        bytes: number;
+      };
+      cleanup();
+      assert.ok(report.children >= 3, `saw ${report.children} children`);
+      assert.deepEqual(
+        report.commandLines.filter((args) => args.length > 0),
+        [],
+        "nothing after the entry module on a child's command line",
+      );
+      assert.ok(report.connections >= 1, "it reached a link's listener");
+      assert.equal(report.bytes, 0, "no byte from any link");
+    },
+  );
+});
