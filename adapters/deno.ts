@@ -98,7 +98,6 @@ interface DenoApi {
       | { hostname: string; port: number; transport: "udp" }
       | { path: string; transport: "unixpacket" },
   ): DenoDatagramConn;
-  remove(path: string): Promise<void>;
   execPath(): string;
   Command: new (command: string, options: {
     args: string[];
@@ -347,7 +346,6 @@ class DenoDatagramEndpoint<A extends SocketAddress>
   #conn: DenoDatagramConn;
   #toAddress: (addr: DenoAddr) => A;
   #toDeno: (address: A) => DenoAddr;
-  #path: string | undefined;
   #scratch: Uint8Array | undefined;
   #reading = false;
   #closed = false;
@@ -356,12 +354,10 @@ class DenoDatagramEndpoint<A extends SocketAddress>
     conn: DenoDatagramConn,
     toAddress: (addr: DenoAddr) => A,
     toDeno: (address: A) => DenoAddr,
-    path?: string,
   ) {
     this.#conn = conn;
     this.#toAddress = toAddress;
     this.#toDeno = toDeno;
-    this.#path = path;
     this.address = toAddress(conn.addr);
   }
 
@@ -391,14 +387,12 @@ class DenoDatagramEndpoint<A extends SocketAddress>
     }
   }
 
-  async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
-    this.#conn.close();
-    // Deno leaves Unix datagram socket files behind; stream ones it removes.
-    if (this.#path !== undefined && !this.#path.startsWith("\0")) {
-      await deno().remove(this.#path).catch(() => {});
+  close(): Promise<void> {
+    if (!this.#closed) {
+      this.#closed = true;
+      this.#conn.close(); // its socket file is bindUnixPath's to remove
     }
+    return Promise.resolve();
   }
 }
 
@@ -503,7 +497,6 @@ export const driver: Driver = {
             listenDatagram({ transport: "unixpacket", path: options.path }),
             unixAddress,
             (to) => ({ transport: "unixpacket", path: to.path }),
-            options.path,
           )
         ),
       options.mode,
