@@ -57,6 +57,7 @@ import type {
   WorkerEvents,
   WorkerLink,
 } from "../src/transport.ts";
+import { nearDescriptorLimit } from "./_descriptors.ts";
 import { HandshakeGate } from "./_handshakes.ts";
 import { bindUnixPath } from "./_unix_path.ts";
 import { ENTRY_EXT, startWebWorker } from "./_web_worker.ts";
@@ -65,6 +66,7 @@ import { ENTRY_EXT, startWebWorker } from "./_web_worker.ts";
 // type-checks without Bun's ambient types (tsc, deno check, npm consumers).
 interface BunSocket {
   data: BunConn<SocketAddress>;
+  readonly fd?: number;
   readonly remoteAddress: string;
   readonly remotePort: number;
   readonly localAddress: string;
@@ -319,6 +321,8 @@ function streamHandlers<A extends SocketAddress>(
   return {
     binaryType: "uint8array",
     open(socket) {
+      // Refused before Bun runs out of descriptors, where it would spin.
+      if (nearDescriptorLimit(socket.fd)) return socket.terminate();
       const [local, remote] = addresses(socket);
       const conn = new BunConn(socket, local, remote);
       socket.data = conn;
@@ -338,9 +342,9 @@ function streamHandlers<A extends SocketAddress>(
       conn.setNoDelay(false);
       queue.push(conn);
     },
-    data: (socket, chunk) => socket.data.input.push(chunk),
-    drain: (socket) => socket.data.onDrain(),
-    end: (socket) => socket.data.input.end(),
+    data: (socket, chunk) => socket.data?.input.push(chunk),
+    drain: (socket) => socket.data?.onDrain(),
+    end: (socket) => socket.data?.input.end(),
     close: (socket, error) => socket.data?.onClose(error),
     error: (socket, error) =>
       socket.data?.input.end(toSocketError(error, "EIO")),

@@ -60,6 +60,7 @@ import type {
   WorkerEvents,
   WorkerLink,
 } from "../src/transport.ts";
+import { nearDescriptorLimit } from "./_descriptors.ts";
 import { HandshakeGate } from "./_handshakes.ts";
 import { bindUnixPath } from "./_unix_path.ts";
 
@@ -200,11 +201,15 @@ class NodeListener<A extends SocketAddress> implements StreamListener<A> {
     const accept = (socket: net.Socket) => {
       this.#queue.push(new NodeConn(socket, address, peer(socket)));
     };
-    if (tlsOptions) {
-      this.#handshakes = acceptTls(server, tlsOptions, accept);
-    } else {
-      server.on("connection", accept);
-    }
+    const tls = tlsOptions && secureHandshakes(tlsOptions, accept);
+    this.#handshakes = tls?.gate;
+    server.on("connection", (socket: net.Socket) => {
+      // Refused before the runtime runs out of descriptors: Bun's node:net
+      // would spin at full CPU there (Node's libuv copes by itself).
+      if (nearDescriptorLimit(handleFd(socket))) socket.destroy();
+      else if (tls) tls.start(socket);
+      else accept(socket);
+    });
     // Accept failures (EMFILE, ...) lose that one client; the server goes on.
     server.on("error", () => {});
   }
@@ -228,19 +233,18 @@ class NodeListener<A extends SocketAddress> implements StreamListener<A> {
 }
 
 /**
- * Runs the TLS handshake on each connection `server` accepts and hands
- * over those that succeed. The TLS sockets are made here rather than by
+ * Runs the TLS handshake on each connection it is given (`start`) and
+ * hands over those that succeed. The TLS sockets are made here rather than by
  * `tls.Server`, so that every handshake in progress is known: bounded in
  * number and time by a {@linkcode HandshakeGate}, and closed when the
  * client leaves first (`tls.Server` leaves such sockets open until its
  * own timeout once `tlsClientError` has a listener, and for good
  * otherwise on half-open servers).
  */
-function acceptTls(
-  server: net.Server,
+function secureHandshakes(
   options: TlsOptions,
   accept: (socket: net.Socket) => void,
-): HandshakeGate<tls.TLSSocket> {
+): { gate: HandshakeGate<tls.TLSSocket>; start(raw: net.Socket): void } {
   const secureContext = tls.createSecureContext({
     cert: options.cert,
     key: options.key,
@@ -250,7 +254,7 @@ function acceptTls(
     options.handshakeTimeout ?? TLS_HANDSHAKE_TIMEOUT_MS,
     (socket) => socket.destroy(),
   );
-  server.on("connection", (raw: net.Socket) => {
+  const start = (raw: net.Socket) => {
     // The raw socket is not half-open, so a client that sends FIN before
     // finishing its handshake is closed at once; served ones become so.
     const socket = new tls.TLSSocket(raw, { isServer: true, secureContext });
@@ -264,12 +268,12 @@ function acceptTls(
       socket.allowHalfOpen = true;
       accept(socket);
     });
-  });
-  return gate;
+  };
+  return { gate, start };
 }
 
 /**
- * A plain server; TLS runs on its connections (see `acceptTls`). Half-open
+ * A plain server; TLS runs on its connections (see `secureHandshakes`). Half-open
  * for plain TCP, so a handler can still reply after the client's FIN.
  */
 function createServer(tlsOptions: TlsOptions | undefined): net.Server {

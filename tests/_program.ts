@@ -18,6 +18,7 @@ function command(file: URL, args: string[]): [string, string[]] {
 
 /** A child process: its output as text, its exit code, and a way to signal it. */
 interface Child {
+  pid: number;
   exited: Promise<number | null>;
   kill(signal: "SIGINT" | "SIGTERM" | "SIGKILL"): void;
 }
@@ -52,6 +53,7 @@ function start(
       new TextEncoder().encode(input),
     )).then(() => writer.close()).catch(() => {});
     return {
+      pid: child.pid,
       exited: child.status.then((
         status: { code: number; signal: string | null },
       ) => status.signal === null ? status.code : null),
@@ -67,6 +69,7 @@ function start(
   child.stderr!.setEncoding("utf8").on("data", onText);
   child.stdin!.end(input);
   return {
+    pid: child.pid ?? -1,
     exited: new Promise((resolve) => child.once("exit", resolve)),
     kill: (signal) => child.kill(signal),
   };
@@ -100,6 +103,11 @@ export class Program implements AsyncDisposable {
       }
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
+  }
+
+  /** The process id. */
+  get pid(): number {
+    return this.#child.pid;
   }
 
   /** The port from the program's "listening on host:port" line. */

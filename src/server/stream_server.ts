@@ -10,6 +10,7 @@ import { describe } from "../address.ts";
 import { checkDuration, checkOptionKeys } from "../options.ts";
 import type {
   SocketAddress,
+  StreamConn,
   StreamListener,
   TlsOptions,
 } from "../transport.ts";
@@ -30,6 +31,9 @@ export interface StreamServerOptions extends SocketServerOptions {
 
 /** The keys {@linkcode StreamServerOptions} may have. */
 export const STREAM_OPTION_KEYS = ["bindAndActivate", "driver", "tls"] as const;
+
+/** Accept failures that clear up by themselves, once something closes. */
+const OUT_OF_RESOURCES = new Set(["EMFILE", "ENFILE", "ENOBUFS", "ENOMEM"]);
 
 /** {@linkcode StreamServer.idleTimeout}'s default: five minutes. */
 export const DEFAULT_IDLE_TIMEOUT = 300_000;
@@ -104,6 +108,8 @@ export function checkTlsOptions(tls: unknown): TlsOptions | undefined {
 export abstract class StreamServer<Addr extends SocketAddress>
   extends SocketServer<StreamSocket, Addr, StreamListener<Addr>> {
   #idleTimeout: number | null = DEFAULT_IDLE_TIMEOUT;
+  /** Milliseconds the last failed accept waited; 0 after a success. */
+  #acceptBackoff = 0;
   /**
    * Connections handed out and not yet closed, each with its activity
    * count when last seen to change, and when that was.
@@ -129,9 +135,29 @@ export abstract class StreamServer<Addr extends SocketAddress>
     this.#idleTimeout = ms;
   }
 
-  /** Accepts the next connection. */
+  /**
+   * Accepts the next connection. When the process is out of descriptors
+   * (`EMFILE`, `ENFILE`) or memory, it waits before failing, from 10 ms
+   * doubling up to 1 s, so the loop that retries does not spin while the
+   * pending connection cannot be taken.
+   */
   override async getRequest(): Promise<[StreamSocket, Addr]> {
-    const conn = await this.boundSocket.accept();
+    let conn: StreamConn<Addr>;
+    try {
+      conn = await this.boundSocket.accept();
+      this.#acceptBackoff = 0;
+    } catch (error) {
+      if (OUT_OF_RESOURCES.has((error as { code?: string }).code ?? "")) {
+        this.#acceptBackoff = Math.min(
+          Math.max(this.#acceptBackoff * 2, 10),
+          1000,
+        );
+        await new Promise((resolve) =>
+          setTimeout(resolve, this.#acceptBackoff)
+        );
+      }
+      throw error;
+    }
     const socket = new StreamSocket(conn);
     this.#watch(socket);
     return [socket, conn.remoteAddress];
