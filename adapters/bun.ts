@@ -34,6 +34,7 @@ import {
 import {
   CLOSE_LINGER_MS,
   DATAGRAM_QUEUE_BYTES,
+  DATAGRAM_QUEUE_COUNT,
   MAX_TLS_HANDSHAKES,
   TLS_HANDSHAKE_TIMEOUT_MS,
 } from "../src/transport.ts";
@@ -366,6 +367,7 @@ class BunDatagramEndpoint implements DatagramEndpoint<NetAddress> {
   readonly fd: undefined = undefined;
   readonly queue: DatagramQueue<NetAddress> = new DatagramQueue(
     DATAGRAM_QUEUE_BYTES,
+    DATAGRAM_QUEUE_COUNT,
   );
   #socket: BunUdpSocket | undefined;
   /** Sends the kernel refused for now, retried from `drain`. */

@@ -37,6 +37,7 @@ import {
 import {
   CLOSE_LINGER_MS,
   DATAGRAM_QUEUE_BYTES,
+  DATAGRAM_QUEUE_COUNT,
   MAX_TLS_HANDSHAKES,
   TLS_HANDSHAKE_TIMEOUT_MS,
 } from "../src/transport.ts";
@@ -317,7 +318,10 @@ function listen(
 class NodeDatagramEndpoint<A extends SocketAddress>
   implements DatagramEndpoint<A> {
   readonly address: A;
-  readonly queue: DatagramQueue<A> = new DatagramQueue(DATAGRAM_QUEUE_BYTES);
+  readonly queue: DatagramQueue<A> = new DatagramQueue(
+    DATAGRAM_QUEUE_BYTES,
+    DATAGRAM_QUEUE_COUNT,
+  );
   #socket: dgram.Socket;
 
   constructor(socket: dgram.Socket, address: A) {

@@ -294,10 +294,18 @@ export interface Datagram<A = NetAddress> {
 
 /**
  * How many bytes of datagrams a push runtime (Bun, Node) keeps waiting for
- * the server: 1 MiB. Past it new datagrams are dropped, as a full kernel
- * receive buffer drops them.
+ * the server: 256 KiB, about what Linux's default receive buffer holds.
+ * Past it new datagrams are dropped, as a full kernel buffer drops them.
  */
-export const DATAGRAM_QUEUE_BYTES = 1 << 20;
+export const DATAGRAM_QUEUE_BYTES = 256 << 10;
+
+/**
+ * How many datagrams a push runtime keeps waiting, however small: 256, as a
+ * kernel buffer holds a few hundred small ones. A burst then costs at most
+ * 256 handler runs of delay (0.26 s at 1 ms each), not a queue of tens of
+ * thousands that keeps every later client waiting.
+ */
+export const DATAGRAM_QUEUE_COUNT = 256;
 
 /** A bound datagram socket (UDP or Unix datagram). */
 export interface DatagramEndpoint<A extends SocketAddress = NetAddress> {

@@ -37,6 +37,7 @@ function watchChildren() {
     if (entry < 0) continue;
     const rest = argv.slice(entry + 1).filter((arg) => arg !== "");
     children.set(pid, rest);
+    process.stdout.write(`child ${pid}\n`);
     if (rest.length >= 2) token = rest[1];
   }
 }

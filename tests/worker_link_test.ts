@@ -30,9 +30,21 @@ describe(`ForkingTCPServer's worker links [${driver.name} driver on ${RUNTIME}]`
         "_link_attacker.mjs",
         [String(port)],
       );
+      // What the attacker says, in order: "watching", "child PID" for each
+      // child it finds, then its report as JSON.
+      const said: string[] = [];
       const next = lines(attacker);
+      const listening = (async () => {
+        for (let line; (line = await next()) !== "";) said.push(line);
+      })();
+      const until = async (check: () => boolean, ms: number) => {
+        const end = Date.now() + ms;
+        while (!check() && Date.now() < end) await sleep(20);
+        return check();
+      };
+      const children = () => said.filter((l) => l.startsWith("child ")).length;
       try {
-        assert.equal(await next(), "watching");
+        assert.ok(await until(() => said.includes("watching"), 10_000));
         await server.serverActivate();
         const serving = server.serveForever({ pollInterval: 10 });
         assert.equal(await exchange(port, "ping\n"), "echo ping\n");
@@ -49,13 +61,16 @@ describe(`ForkingTCPServer's worker links [${driver.name} driver on ${RUNTIME}]`
         for (let i = 0; i < 4; i++) {
           assert.equal(await exchange(port, `p${i}\n`), `echo p${i}\n`);
         }
+        // Give the attacker time to find the replacement and go at its link.
+        await until(() => children() >= 3, 10_000);
         await server.shutdown();
         await serving;
       } finally {
         await server.serverClose();
         attacker.stdin!.end();
       }
-      const report = JSON.parse(await next()) as {
+      await listening;
+      const report = JSON.parse(said.at(-1)!) as {
         children: number;
         commandLines: string[][];
         connections: number;

@@ -200,24 +200,22 @@ export class AcceptQueue<T> {
   }
 }
 
-/** What one waiting datagram counts against the queue's byte bound at least. */
-const DATAGRAM_OVERHEAD = 64;
-
 /**
  * Datagrams pushed by a socket's message callback, received by pull. At
- * most `limitBytes` wait (each counted at least 64 bytes, so empty
- * datagrams are bounded too); past that new ones are dropped and counted,
- * as a full kernel receive buffer drops them.
+ * most `limitCount` datagrams and `limitBytes` bytes wait; past either, new
+ * ones are dropped and counted, as a full kernel receive buffer drops them.
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
  * import { DatagramQueue } from "./push_queue.ts";
  *
- * const queue = new DatagramQueue<string>(100);
+ * const queue = new DatagramQueue<string>(100, 2);
  * queue.push(new Uint8Array(60), "a");
- * queue.push(new Uint8Array(60), "b"); // over the bound: dropped
- * assert.equal(queue.dropped, 1);
+ * queue.push(new Uint8Array(60), "b"); // over 100 bytes: dropped
+ * queue.push(new Uint8Array(0), "c");
+ * queue.push(new Uint8Array(0), "d"); // a third datagram: dropped
+ * assert.equal(queue.dropped, 2);
  * assert.equal((await queue.receive()).from, "a");
  * queue.close();
  * await assert.rejects(queue.receive());
@@ -227,6 +225,7 @@ export class DatagramQueue<A> {
   /** Datagrams dropped because the queue was full. */
   dropped = 0;
   #limit: number;
+  #limitCount: number;
   #items: Datagram<A>[] = [];
   #bytes = 0;
   #waiter: Deferred<Datagram<A>> | undefined;
@@ -234,9 +233,11 @@ export class DatagramQueue<A> {
 
   /**
    * @param limitBytes How many bytes of datagrams may wait.
+   * @param limitCount How many datagrams may wait.
    */
-  constructor(limitBytes: number) {
+  constructor(limitBytes: number, limitCount: number) {
     this.#limit = limitBytes;
+    this.#limitCount = limitCount;
   }
 
   /**
@@ -253,12 +254,14 @@ export class DatagramQueue<A> {
       waiter.resolve({ data, from });
       return;
     }
-    const cost = Math.max(data.length, DATAGRAM_OVERHEAD);
-    if (this.#bytes + cost > this.#limit) {
+    if (
+      this.#items.length >= this.#limitCount ||
+      this.#bytes + data.length > this.#limit
+    ) {
       this.dropped++;
       return;
     }
-    this.#bytes += cost;
+    this.#bytes += data.length;
     this.#items.push({ data, from });
   }
 
@@ -267,7 +270,7 @@ export class DatagramQueue<A> {
     if (this.#closed) return Promise.reject(new ServerClosedError());
     const item = this.#items.shift();
     if (item !== undefined) {
-      this.#bytes -= Math.max(item.data.length, DATAGRAM_OVERHEAD);
+      this.#bytes -= item.data.length;
       return Promise.resolve(item);
     }
     this.#waiter = deferred();
