@@ -266,7 +266,8 @@ export abstract class BaseServer<Req, Addr> {
    * The `clientAddress` the handler gets for a request from `peer`: `peer`
    * itself here. `TCPServer` with `proxyProtocol` reads it from the PROXY
    * header instead. It runs where the handler runs (after `verifyRequest`,
-   * which sees `peer`), so a slow client holds up only its own request.
+   * which sees `peer`): on a concurrent server a slow client holds up only
+   * its own request, on a sequential one every request behind it.
    *
    * @param _request The request.
    * @param peer The address `getRequest()` returned.
