@@ -171,11 +171,34 @@ export function poolMixIn<T extends PoolableServerClass>(
         },
         handlerTimeout: this.handlerTimeout,
         shutdown: () => this.shutdown(),
+        report: (error) => this.#report(error),
         driver: this.driver,
       });
       this.#pool = pool;
       await pool.start();
       await super.serverActivate();
+    }
+
+    /** A worker that could not be replaced, through `handleError`. */
+    async #report(error: Error): Promise<void> {
+      try {
+        // No request failed: the request is undefined, the address the server's.
+        await this.handleError(undefined, this.serverAddress, error);
+      } catch {
+        // a handleError that throws must not stop the pool retrying
+      }
+    }
+
+    /**
+     * Takes a request only once a worker can serve it: while every worker
+     * is being replaced, clients wait in the kernel's queue.
+     */
+    override async processRequest(
+      request: unknown,
+      clientAddress: unknown,
+    ): Promise<void> {
+      await this.#pool?.servable();
+      await super.processRequest(request, clientAddress);
     }
 
     /** Runs the handler in a worker; rejects with the error it threw there. */

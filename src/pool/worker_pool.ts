@@ -47,8 +47,15 @@ export interface PoolSettings {
   handlerTimeout: number | null;
   /** The server's `shutdown()`, for handlers that call it. */
   shutdown: () => Promise<void>;
+  /** Reports a worker that could not be started again (no request failed). */
+  report: (error: Error) => void;
   driver: Driver;
 }
+
+/** The first wait before a worker that failed to start is tried again. */
+const RETRY_FIRST_MS = 100;
+/** The longest wait between tries: the pool keeps trying at this pace. */
+const RETRY_MAX_MS = 10_000;
 
 interface Slot {
   workerId: number;
@@ -56,8 +63,12 @@ interface Slot {
   pid: number | undefined;
   loaded: Deferred<void>;
   ready: boolean;
-  /** Set when this slot's worker cannot be (re)started. */
+  /** Set when this slot's first worker could not start (start() fails). */
   failed: Error | undefined;
+  /** Failed starts in a row since this slot last had a ready worker. */
+  failures: number;
+  /** The timer of the next try, while one waits. */
+  retry: ReturnType<typeof setTimeout> | undefined;
   jobs: Map<number, Job>;
 }
 
@@ -92,6 +103,10 @@ export class WorkerPool {
   #started = 0;
   #nextJob = 0;
   #closing = false;
+  /** Set once start() succeeded: from then on failed workers are retried. */
+  #running = false;
+  /** Resolved when a worker becomes ready or the pool closes. */
+  #readyChange: Deferred<void> | undefined;
   #idle: Deferred<void> | undefined;
 
   /** @param settings What the workers run and how many there are. */
@@ -125,6 +140,8 @@ export class WorkerPool {
         loaded: deferred(),
         ready: false,
         failed: undefined,
+        failures: 0,
+        retry: undefined,
         jobs: new Map(),
       };
       this.#slots.push(slot);
@@ -135,6 +152,22 @@ export class WorkerPool {
     } catch (error) {
       await this.close();
       throw error;
+    }
+    this.#running = true;
+  }
+
+  /**
+   * Resolves once a worker is ready to take a request, at once if one is;
+   * rejects once the pool is closed. The server waits on it before taking
+   * a request, so clients stay in the kernel's queue while every worker is
+   * being replaced, instead of being accepted and failed.
+   */
+  async servable(): Promise<void> {
+    for (;;) {
+      if (this.#closing) throw new WorkerError("the server closed");
+      if (this.#slots.some((slot) => slot.ready)) return;
+      this.#readyChange ??= deferred();
+      await this.#readyChange.promise;
     }
   }
 
@@ -202,8 +235,10 @@ export class WorkerPool {
    */
   async close(): Promise<void> {
     this.#closing = true;
+    this.#changed();
     const links: Promise<void>[] = [];
     for (const slot of this.#slots) {
+      clearTimeout(slot.retry);
       for (const job of slot.jobs.values()) this.#finish(job);
       slot.loaded.reject(new WorkerError("the server closed"));
       slot.loaded.promise.catch(() => {});
@@ -257,16 +292,44 @@ export class WorkerPool {
       slot.link = started;
       slot.pid = started.pid;
       started.send(init);
-    }, (error) => {
-      slot.failed = error;
-      slot.loaded.reject(error);
-    });
+    }, (error) => this.#notStarted(slot, error));
   }
 
-  /** Chooses the ready worker with the fewest requests. */
+  /**
+   * A worker failed before it was ready. While the pool starts, that fails
+   * start(); later its slot is tried again after a wait that doubles from
+   * 100 ms up to 10 s, and each failure is reported.
+   */
+  #notStarted(slot: Slot, error: Error): void {
+    slot.loaded.reject(error);
+    if (this.#closing) return;
+    if (!this.#running) {
+      slot.failed = error;
+      return;
+    }
+    this.#settings.report(error);
+    const wait = Math.min(RETRY_FIRST_MS * 2 ** slot.failures, RETRY_MAX_MS);
+    slot.failures++;
+    slot.retry = setTimeout(() => {
+      slot.retry = undefined;
+      if (!this.#closing) this.#launch(slot);
+    }, wait);
+  }
+
+  /** Wakes whoever waits for a worker to become ready. */
+  #changed(): void {
+    const change = this.#readyChange;
+    this.#readyChange = undefined;
+    change?.resolve();
+  }
+
+  /**
+   * Chooses the ready worker with the fewest requests, waiting while none
+   * is ready (all being replaced).
+   */
   async #pick(): Promise<Slot> {
     for (;;) {
-      if (this.#closing) throw new WorkerError("the server closed");
+      await this.servable();
       let best: Slot | undefined;
       for (const slot of this.#slots) {
         if (slot.ready && (!best || slot.jobs.size < best.jobs.size)) {
@@ -274,20 +337,15 @@ export class WorkerPool {
         }
       }
       if (best) return best;
-      const starting = this.#slots.filter((slot) => !slot.failed);
-      if (starting.length === 0) {
-        throw this.#slots[0]?.failed ?? new WorkerError("no workers");
-      }
-      await Promise.any(starting.map((slot) => slot.loaded.promise)).catch(
-        () => {},
-      );
     }
   }
 
   #receive(slot: Slot, m: FromWorker): void {
     if (m.t === "ready") {
       slot.ready = true;
+      slot.failures = 0;
       slot.loaded.resolve();
+      this.#changed();
       return;
     }
     if (m.t === "failed") {
@@ -296,11 +354,10 @@ export class WorkerPool {
           kindName(this.#settings.kind)
         } ${slot.workerId} could not load the handler: ${m.error.message}`,
       );
-      slot.failed = error;
-      slot.loaded.reject(error);
       const link = slot.link;
       slot.link = undefined;
       void link?.terminate();
+      this.#notStarted(slot, error);
       return;
     }
     if (m.t === "shutdown") {
@@ -413,16 +470,13 @@ export class WorkerPool {
     const error = new WorkerError(how);
     const wasReady = slot.ready;
     slot.ready = false;
-    slot.loaded.reject(error);
     for (const job of slot.jobs.values()) {
       this.#finish(job);
       job.done.reject(error);
     }
-    // A worker that dies before it is ready would die again: stop there.
-    if (!wasReady) {
-      slot.failed = error;
-      return;
-    }
+    // One that dies before it is ready may die again: retry with a wait.
+    if (!wasReady) return this.#notStarted(slot, error);
+    slot.loaded.reject(error);
     this.#launch(slot);
   }
 
