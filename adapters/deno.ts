@@ -315,12 +315,9 @@ class DenoListenerAdapter<A extends SocketAddress>
     if (this.#closed) throw new ServerClosedError();
     const accepting = this.#accepting = this.#listener.accept();
     try {
-      const conn = await accepting;
-      if (this.#closed) {
-        conn.close();
-        throw new ServerClosedError();
-      }
-      return new DenoStreamConn(conn, this.#toAddress);
+      // One accepted as the listener closes is handed out all the same:
+      // its client is in, and the server serves or closes it.
+      return new DenoStreamConn(await accepting, this.#toAddress);
     } catch (error) {
       throw failure(error, this.#closed, "EIO");
     } finally {
@@ -332,10 +329,9 @@ class DenoListenerAdapter<A extends SocketAddress>
     if (this.#closed) return;
     this.#closed = true;
     this.#listener.close();
-    // Deno keeps the port busy until a pending accept() has rejected.
-    if (this.#accepting) {
-      await this.#accepting.then((conn) => conn.close(), () => {});
-    }
+    // Deno keeps the port busy until a pending accept() has settled; what
+    // it brings is its caller's.
+    if (this.#accepting) await this.#accepting.then(() => {}, () => {});
   }
 }
 

@@ -32,7 +32,7 @@ export interface Frontend {
 }
 
 /** A free port now (the kernel's pick); HAProxy binds it next. */
-function freePort(host: string): Promise<number> {
+export function freePort(host: string): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = net.createServer();
     server.once("error", reject);
@@ -81,19 +81,33 @@ export class HAProxy implements AsyncDisposable {
    * ports are picked free just before; if HAProxy loses one to another
    * process, it tries again with new ones.
    */
-  static async start(
+  static start(
     frontends: Frontend[],
     backendPort: number,
+  ): Promise<HAProxy> {
+    return HAProxy.startWith(
+      frontends,
+      (ports) => configText(frontends, ports, backendPort),
+    );
+  }
+
+  /**
+   * Starts HAProxy with the configuration `config` writes for the ports
+   * picked for `frontends`, as {@linkcode HAProxy.start} does.
+   */
+  static async startWith(
+    frontends: { host: "127.0.0.1" | "::1" }[],
+    config: (ports: number[]) => string,
   ): Promise<HAProxy> {
     let failure = "";
     for (let attempt = 0; attempt < 3; attempt++) {
       const ports: number[] = [];
       for (const { host } of frontends) ports.push(await freePort(host));
       const dir = tempDir();
-      const config = `${dir.path}/haproxy.cfg`;
-      writeFileSync(config, configText(frontends, ports, backendPort));
+      const file = `${dir.path}/haproxy.cfg`;
+      writeFileSync(file, config(ports));
       const proxy = new HAProxy(
-        spawn(HAPROXY!, ["-db", "-f", config], {
+        spawn(HAPROXY!, ["-db", "-f", file], {
           stdio: ["ignore", "pipe", "pipe"],
         }),
         ports,
@@ -106,7 +120,9 @@ export class HAProxy implements AsyncDisposable {
     throw new Error(`haproxy did not start:\n${failure}`);
   }
 
-  async #listening(frontends: Frontend[]): Promise<boolean> {
+  async #listening(
+    frontends: { host: "127.0.0.1" | "::1" }[],
+  ): Promise<boolean> {
     let exited = false;
     this.#exited.then(() => exited = true);
     const deadline = Date.now() + 5000;

@@ -9,6 +9,7 @@
 import { type Deferred, deferred, settlesBy } from "../_deferred.ts";
 import { TimeoutError } from "../errors.ts";
 import { checkDuration } from "../options.ts";
+import { SERVES_AT_CLOSE } from "../server/base_server.ts";
 
 /**
  * Marks a server class whose `finishRequest` enforces `handlerTimeout`
@@ -136,6 +137,8 @@ export function EventLoopMixIn<T extends ServerClass>(
   Base: T,
 ): EventLoopMixed<T> {
   abstract class EventLoop extends Base implements EventLoopServer {
+    /** A request accepted as the server closes is served, as the others. */
+    readonly [SERVES_AT_CLOSE] = true;
     maxConnections = 1024;
     blockOnClose = true;
     closeGrace: number | null = 30_000;

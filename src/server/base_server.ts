@@ -24,6 +24,15 @@ export interface ServeForeverOptions {
   pollInterval?: number | null;
 }
 
+/**
+ * Marks a server whose `serverClose()` serves a request accepted but not
+ * yet handed to a loop, instead of closing it. Its client was already let
+ * in by the kernel: closing it loses a request that a load balancer cannot
+ * retry elsewhere. The concurrent servers have it, as they serve while they
+ * close anyway.
+ */
+export const SERVES_AT_CLOSE: unique symbol = Symbol("servesAtClose");
+
 /** A request that `getRequest()` produced, or why there is none. */
 type Slot<Req, Addr> = {
   done: boolean;
@@ -345,9 +354,23 @@ export abstract class BaseServer<Req, Addr> {
     }
     const slot = this.#slot;
     this.#slot = undefined;
-    // A request fetched but never served is closed, not leaked.
-    if (slot?.value) await this.closeRequest(slot.value[0]);
-    else if (slot && !slot.done) slot.done = true; // its result is dropped
+    // A request fetched but never served is served or closed, not leaked.
+    if (slot?.value) await this.#atClose(slot.value);
+    else if (slot && !slot.done) slot.done = true; // it arrives late
+  }
+
+  /**
+   * A request accepted but not yet handed to a loop when the server closes:
+   * closed, as Python does, unless the server has {@linkcode SERVES_AT_CLOSE}
+   * (the concurrent servers, which serve while they close).
+   */
+  async #atClose([request, clientAddress]: [Req, Addr]): Promise<void> {
+    if (!(SERVES_AT_CLOSE in this)) return this.closeRequest(request);
+    try {
+      await this.#handle(request, clientAddress);
+    } catch {
+      // #handle reports through handleError; nothing is left to do
+    }
   }
 
   /** Closes the server at the end of an `await using` block. */
@@ -450,8 +473,8 @@ export abstract class BaseServer<Req, Addr> {
     this.getRequest().then(
       (value) => {
         if (slot.done) {
-          // dropped by serverClose: do not leak what arrived late
-          void this.closeRequest(value[0]);
+          // after serverClose: served or closed, never leaked
+          void this.#atClose(value);
           return;
         }
         slot.done = true;

@@ -109,6 +109,8 @@ export abstract class SocketServer<
   #bound = false;
   #ready = deferred();
   #bindError: unknown;
+  /** Set when serverClose() has begun (the socket is already closing). */
+  #closing = false;
 
   /**
    * Stores what the subclass checked and, unless `bindAndActivate` is
@@ -143,7 +145,9 @@ export abstract class SocketServer<
   /** The bound socket; throws when there is none. */
   protected get boundSocket(): Sock {
     if (!this.#socket) {
-      throw this.closed ? new ServerClosedError() : new Error("not bound");
+      throw this.closed || this.#closing
+        ? new ServerClosedError()
+        : new Error("not bound");
     }
     return this.#socket;
   }
@@ -220,14 +224,21 @@ export abstract class SocketServer<
     return fd;
   }
 
-  /** Closes the socket; stream connections not yet served are reset. */
+  /**
+   * Closes the socket first, so new clients are refused from then on (a
+   * load balancer retries them elsewhere); then the server, which serves or
+   * closes the request it had accepted. Connections the driver queued but
+   * the server never took are reset.
+   */
   override async serverClose(): Promise<void> {
-    if (this.closed) return;
-    await super.serverClose();
-    this.#ready.reject(new ServerClosedError());
+    if (this.closed || this.#closing) return;
+    this.#closing = true;
     const socket = this.#socket;
     this.#socket = undefined;
-    await socket?.close();
+    const closing = socket?.close();
+    await super.serverClose();
+    this.#ready.reject(new ServerClosedError());
+    await closing;
   }
 
   async #bindAndActivate(): Promise<void> {
