@@ -29,7 +29,7 @@ import {
 import { connect } from "node:net";
 import { basename, dirname, isAbsolute } from "node:path";
 import process from "node:process";
-import { SocketError } from "../src/errors.ts";
+import { NotSupportedError, SocketError } from "../src/errors.ts";
 
 /** What a file is, whatever its path's spelling. */
 interface FileId {
@@ -163,7 +163,16 @@ async function withMode<T>(
   bind: () => Promise<T>,
 ): Promise<T> {
   if (mode === undefined) return bind();
-  const previous = process.umask(~mode & 0o777);
+  let previous: number;
+  try {
+    previous = process.umask(~mode & 0o777);
+  } catch (error) {
+    // Worker threads may not set the umask, and a chmod after the bind
+    // could follow a symlink swapped in meanwhile.
+    throw new NotSupportedError(
+      `the mode option needs the process umask, which a worker thread cannot set (${error}): start the Unix server in the main thread, or leave mode out and put the socket in a directory with the permissions you want`,
+    );
+  }
   try {
     return await bind();
   } finally {

@@ -20,6 +20,7 @@ import * as net from "node:net";
 import { relative } from "node:path";
 import process from "node:process";
 import { describe, it } from "node:test";
+import { Worker } from "node:worker_threads";
 import { SocketError, UnixStreamServer } from "../mod.ts";
 import {
   connectUnix,
@@ -208,3 +209,28 @@ for (const driver of DRIVERS) {
     );
   });
 }
+
+describe(`The mode option in a worker thread [${RUNTIME}]`, () => {
+  it(
+    "is refused before any socket opens: a worker cannot set the umask",
+    LIMIT,
+    async () => {
+      const dir = tempDir();
+      const path = `${dir.path}/w.sock`;
+      try {
+        const worker = new Worker(
+          new URL("./_unix_mode_worker.ts", import.meta.url),
+          { workerData: { path } },
+        );
+        const result = await new Promise((resolve, reject) => {
+          worker.once("message", resolve);
+          worker.once("error", reject);
+        });
+        await worker.terminate();
+        assert.deepEqual(result, { error: "NotSupportedError", exists: false });
+      } finally {
+        dir.remove();
+      }
+    },
+  );
+});
