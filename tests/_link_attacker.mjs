@@ -64,6 +64,7 @@ function attack(port) {
   tried.add(port);
   const socket = net.connect(port, "127.0.0.1", () => {
     connections++;
+    process.stdout.write(`attacked ${port}\n`);
     socket.write(frame({ t: "hello", token }));
   });
   socket.on("data", (chunk) => bytes += chunk.length);
@@ -73,11 +74,12 @@ function attack(port) {
 
 // Ports listening before the server started are not the server's.
 for (const port of listeners()) tried.add(port);
+// Listeners first: a link's listener lives only while its child starts.
 const timer = setInterval(() => {
-  watchChildren();
   for (const port of listeners()) {
     if (!tried.has(port) && !exclude.has(port)) attack(port);
   }
+  watchChildren();
 }, 2);
 process.stdout.write("watching\n");
 process.stdin.resume();
