@@ -4,7 +4,13 @@
 
 import { execFileSync } from "node:child_process";
 import * as dgram from "node:dgram";
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import {
+  linkSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+} from "node:fs";
 import * as net from "node:net";
 import { tmpdir } from "node:os";
 import { driver as bunDriver } from "../adapters/bun.ts";
@@ -390,6 +396,33 @@ export class UdpClient {
 /** Connects to a Unix socket path and returns a pull-style client. */
 export function connectUnix(path: string): Promise<Client> {
   return Client.fromSocket(net.connect({ path, allowHalfOpen: true }));
+}
+
+/**
+ * Leaves a socket file at `path` that no socket is bound to, as a crashed
+ * server does: a second name for a live socket's inode outlives the
+ * listener (whose own name the runtime removes).
+ */
+export async function staleSocket(dir: string, path: string): Promise<void> {
+  const first = `${dir}/crashed-${Math.random().toString(36).slice(2)}.sock`;
+  const crashed = net.createServer().listen(first);
+  await new Promise((resolve) => crashed.once("listening", resolve));
+  linkSync(first, path);
+  await new Promise((resolve) => crashed.close(resolve));
+}
+
+/** Sends a line to a Unix path and returns the whole reply. */
+export async function unixExchange(
+  path: string,
+  line: string,
+): Promise<string> {
+  const client = await connectUnix(path);
+  try {
+    await client.write(line);
+    return await client.readAll();
+  } finally {
+    client.close();
+  }
 }
 
 /** A Deno unixpacket (SOCK_DGRAM) socket bound at `path`, as the client. */

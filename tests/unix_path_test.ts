@@ -8,7 +8,6 @@
 import assert from "node:assert/strict";
 import {
   chmodSync,
-  linkSync,
   lstatSync,
   mkdirSync,
   readFileSync,
@@ -16,40 +15,21 @@ import {
   unlinkSync,
   writeFileSync,
 } from "node:fs";
-import * as net from "node:net";
 import { relative } from "node:path";
 import process from "node:process";
 import { describe, it } from "node:test";
 import { Worker } from "node:worker_threads";
 import { SocketError, UnixStreamServer } from "../mod.ts";
 import {
-  connectUnix,
   DRIVERS,
   LIMIT,
   LineEcho,
   RUNTIME,
+  staleSocket,
   tempDir,
+  unixExchange,
 } from "./_helpers.ts";
 import { lines, startUnprivileged, unprivilegedSkip } from "./_unprivileged.ts";
-
-async function unixExchange(path: string, line: string): Promise<string> {
-  const client = await connectUnix(path);
-  try {
-    await client.write(line);
-    return await client.readAll();
-  } finally {
-    client.close();
-  }
-}
-
-/** A socket file no socket is bound to: what a crashed server leaves. */
-async function staleSocket(dir: string, path: string): Promise<void> {
-  const first = `${dir}/crashed-${Math.random().toString(36).slice(2)}.sock`;
-  const crashed = net.createServer().listen(first);
-  await new Promise((resolve) => crashed.once("listening", resolve));
-  linkSync(first, path);
-  await new Promise((resolve) => crashed.close(resolve));
-}
 
 const inUse = (e: SocketError) =>
   e instanceof SocketError && e.code === "EADDRINUSE";

@@ -6,13 +6,11 @@
 import assert from "node:assert/strict";
 import {
   existsSync,
-  linkSync,
   lstatSync,
   mkdirSync,
   readFileSync,
   writeFileSync,
 } from "node:fs";
-import * as net from "node:net";
 import { describe, it } from "node:test";
 import {
   type DatagramRequest,
@@ -25,25 +23,15 @@ import {
 } from "../mod.ts";
 import {
   collectingErrors,
-  connectUnix,
   denoUnixDatagram,
   DRIVERS,
   LIMIT,
   LineEcho,
   RUNTIME,
+  staleSocket,
   tempDir,
+  unixExchange,
 } from "./_helpers.ts";
-
-/** Sends a line to a Unix path and returns the whole reply. */
-async function unixExchange(path: string, line: string): Promise<string> {
-  const client = await connectUnix(path);
-  try {
-    await client.write(line);
-    return await client.readAll();
-  } finally {
-    client.close();
-  }
-}
 
 for (const driver of DRIVERS) {
   describe(`UnixStreamServer [${driver.name} driver on ${RUNTIME}]`, () => {
@@ -150,12 +138,7 @@ for (const driver of DRIVERS) {
         const dir = tempDir();
         const path = `${dir.path}/stale.sock`;
         try {
-          // A second name for a live socket's inode outlives the listener:
-          // what a crashed server leaves behind.
-          const crashed = net.createServer().listen(`${dir.path}/first.sock`);
-          await new Promise((resolve) => crashed.once("listening", resolve));
-          linkSync(`${dir.path}/first.sock`, path);
-          await new Promise((resolve) => crashed.close(resolve));
+          await staleSocket(dir.path, path);
           assert.ok(lstatSync(path).isSocket());
 
           await using server = new UnixStreamServer({ path }, LineEcho, {
