@@ -5,6 +5,7 @@
 // (or a guess). It prints what it got when its stdin closes.
 // Arguments: ports to leave alone (the server's own).
 
+import { execFileSync } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import * as net from "node:net";
 
@@ -42,7 +43,25 @@ function watchChildren() {
   }
 }
 
+/**
+ * Listening TCP ports. `ss` asks the kernel for listeners only; reading
+ * /proc/net/tcp instead takes long once earlier tests left thousands of
+ * TIME_WAIT entries there, and a link's listener lives only ~100 ms.
+ */
+let hasSs = true;
 function listeners() {
+  if (hasSs) {
+    try {
+      const text = execFileSync("ss", ["-Hltn"], { encoding: "utf8" });
+      return text.split("\n").flatMap((line) => {
+        const local = line.trim().split(/\s+/)[3] ?? "";
+        const port = Number(local.slice(local.lastIndexOf(":") + 1));
+        return port > 0 ? [port] : [];
+      });
+    } catch {
+      hasSs = false;
+    }
+  }
   const ports = [];
   for (const table of ["/proc/net/tcp", "/proc/net/tcp6"]) {
     let text = "";
