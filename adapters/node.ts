@@ -202,13 +202,13 @@ class NodeListener<A extends SocketAddress> implements StreamListener<A> {
     const accept = (socket: net.Socket) => {
       this.#queue.push(new NodeConn(socket, address, peer(socket)));
     };
-    const tls = tlsOptions && secureHandshakes(tlsOptions, accept);
-    this.#handshakes = tls?.gate;
+    const secure = tlsOptions && secureHandshakes(tlsOptions, accept);
+    this.#handshakes = secure?.gate;
     server.on("connection", (socket: net.Socket) => {
       // Refused before the runtime runs out of descriptors: Bun's node:net
       // would spin at full CPU there (Node's libuv copes by itself).
       if (nearDescriptorLimit(handleFd(socket))) socket.destroy();
-      else if (tls) tls.start(socket);
+      else if (secure) secure.start(socket);
       else accept(socket);
     });
     // Accept failures (EMFILE, ...) lose that one client; the server goes on.
