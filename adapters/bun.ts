@@ -286,6 +286,10 @@ class BunStreamListener<A extends SocketAddress> implements StreamListener<A> {
     return this.#queue.accept();
   }
 
+  takeAccepted(): StreamConn<A>[] {
+    return this.#queue.takeAll();
+  }
+
   close(): Promise<void> {
     if (this.#closed) return Promise.resolve();
     this.#closed = true;

@@ -223,6 +223,10 @@ class NodeListener<A extends SocketAddress> implements StreamListener<A> {
     return this.#queue.accept();
   }
 
+  takeAccepted(): StreamConn<A>[] {
+    return this.#queue.takeAll();
+  }
+
   close(): Promise<void> {
     this.#queue.close();
     this.#handshakes?.close();

@@ -238,6 +238,13 @@ export interface StreamListener<A extends SocketAddress = NetAddress> {
    */
   accept(): Promise<StreamConn<A>>;
   /**
+   * Removes and returns the connections the runtime already accepted that
+   * {@linkcode StreamListener.accept} has not handed out yet, for a server
+   * that serves them as it closes. Push runtimes (Bun, Node) queue such
+   * connections; a pull runtime (Deno) has none and may leave this out.
+   */
+  takeAccepted?(): StreamConn<A>[];
+  /**
    * Stop listening and drop connections not yet accepted. Resolves once the
    * address can be bound again.
    */

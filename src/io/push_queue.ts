@@ -190,6 +190,11 @@ export class AcceptQueue<T> {
     return this.#waiter.promise;
   }
 
+  /** Removes and returns what waits, without refusing it. */
+  takeAll(): T[] {
+    return this.#items.splice(0);
+  }
+
   /** Refuses everything waiting and every later push; fails a waiting accept. */
   close(): void {
     if (this.#closed) return;

@@ -355,7 +355,7 @@ export abstract class BaseServer<Req, Addr> {
     const slot = this.#slot;
     this.#slot = undefined;
     // A request fetched but never served is served or closed, not leaked.
-    if (slot?.value) await this.#atClose(slot.value);
+    if (slot?.value) await this.requestAtClose(...slot.value);
     else if (slot && !slot.done) slot.done = true; // it arrives late
   }
 
@@ -363,8 +363,14 @@ export abstract class BaseServer<Req, Addr> {
    * A request accepted but not yet handed to a loop when the server closes:
    * closed, as Python does, unless the server has {@linkcode SERVES_AT_CLOSE}
    * (the concurrent servers, which serve while they close).
+   *
+   * @param request The request.
+   * @param clientAddress The client's address.
    */
-  async #atClose([request, clientAddress]: [Req, Addr]): Promise<void> {
+  protected async requestAtClose(
+    request: Req,
+    clientAddress: Addr,
+  ): Promise<void> {
     if (!(SERVES_AT_CLOSE in this)) return this.closeRequest(request);
     try {
       await this.#handle(request, clientAddress);
@@ -474,7 +480,7 @@ export abstract class BaseServer<Req, Addr> {
       (value) => {
         if (slot.done) {
           // after serverClose: served or closed, never leaked
-          void this.#atClose(value);
+          void this.requestAtClose(...value);
           return;
         }
         slot.done = true;

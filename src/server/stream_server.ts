@@ -14,6 +14,7 @@ import type {
   StreamListener,
   TlsOptions,
 } from "../transport.ts";
+import { SERVES_AT_CLOSE } from "./base_server.ts";
 import { SocketServer, type SocketServerOptions } from "./socket_server.ts";
 
 const PEM = /-----BEGIN [A-Z0-9 ]+-----/;
@@ -133,6 +134,29 @@ export abstract class StreamServer<Addr extends SocketAddress>
   set idleTimeout(ms: number | null) {
     checkDuration(ms, "idleTimeout");
     this.#idleTimeout = ms;
+  }
+
+  /**
+   * Closes the server. A concurrent server ({@linkcode SERVES_AT_CLOSE})
+   * first takes the connections the runtime already accepted, then serves
+   * them as it closes: their clients are in, and a load balancer cannot
+   * retry them elsewhere. Others are reset, as Python's kernel backlog is.
+   */
+  override async serverClose(): Promise<void> {
+    let accepted: StreamConn<Addr>[] = [];
+    if (SERVES_AT_CLOSE in this && !this.closed) {
+      try {
+        accepted = this.boundSocket.takeAccepted?.() ?? [];
+      } catch {
+        // not bound, or already closing: nothing was accepted
+      }
+    }
+    await super.serverClose();
+    for (const conn of accepted) {
+      const socket = new StreamSocket(conn);
+      this.#watch(socket);
+      await this.requestAtClose(socket, conn.remoteAddress);
+    }
   }
 
   /**
