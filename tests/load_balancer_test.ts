@@ -131,6 +131,10 @@ async function stopAndRestart(drain: boolean) {
       sending = false;
       await Promise.all(clients);
     }
+    // Each server's log is complete once it has exited and its pipe drained.
+    await a2!.stop();
+    await b.stop();
+    await sleep(300);
     const served = [a1, a2!, b].flatMap((program) =>
       [...program.output.matchAll(/^served req(\d+)$/gm)].map((m) => +m[1])
     );
