@@ -61,6 +61,7 @@ import type {
   WorkerEvents,
   WorkerLink,
 } from "../src/transport.ts";
+import { childFlags } from "./_child_flags.ts";
 import { nearDescriptorLimit } from "./_descriptors.ts";
 import { HandshakeGate } from "./_handshakes.ts";
 import { bindUnixPath } from "./_unix_path.ts";
@@ -506,9 +507,7 @@ export const driver: Driver = {
     const entry = fileURLToPath(
       new URL(`./_child${ENTRY_EXT}`, import.meta.url),
     );
-    // Flags that load modules (type stripping, --import) carry over;
-    // the test runner's own do not.
-    const flags = process.execArgv.filter((flag) => !flag.startsWith("--test"));
+    const flags = childFlags(process.execArgv);
     const child = spawn(process.execPath, [...flags, entry], {
       stdio: ["pipe", "inherit", "inherit"],
     });
