@@ -22,6 +22,7 @@ import {
 } from "./messages.ts";
 import { RemoteConn, RemoteEndpoint } from "./remote_conn.ts";
 import { WorkerServer } from "./worker_server.ts";
+import { importHandlerModule } from "../_handler_module.ts";
 
 /** The worker's end of its link to the server. */
 export interface ParentPort {
@@ -127,9 +128,9 @@ async function loadHandler(
   exportName: string,
   // deno-lint-ignore no-explicit-any
 ): Promise<RequestHandlerClass<any, SocketAddress, WorkerServer>> {
-  let exports: Record<string, unknown>;
+  let loaded: Awaited<ReturnType<typeof importHandlerModule>>;
   try {
-    exports = await import(module);
+    loaded = await importHandlerModule(() => import(module));
   } catch (error) {
     throw new Error(
       `a worker could not import the handler module ${module}: ${
@@ -138,11 +139,21 @@ async function loadHandler(
       { cause: error },
     );
   }
-  const found = exports[exportName] ??
+  // A one-file program: its top level constructed a server, which gave
+  // its handler and stopped there (see _handler_module.ts).
+  const exports = loaded.exports ?? {};
+  const found = loaded.constructed?.get(exportName) ?? exports[exportName] ??
     (typeof exports.default === "function" &&
         exports.default.name === exportName
       ? exports.default
       : undefined);
+  if (typeof found !== "function" && loaded.constructed) {
+    throw new Error(
+      `the handler module ${module} starts a server at its top level with ${
+        [...loaded.constructed.keys()].join(", ") || "no named handler"
+      }, not ${exportName}: guard start-up with \`if (import.meta.main)\`, so that workers importing the module start nothing`,
+    );
+  }
   if (typeof found !== "function") {
     throw new Error(
       `the handler module ${module} has no export named ${exportName} (found ${

@@ -4,6 +4,7 @@
  * @module
  */
 
+import { noteServerConstructed } from "../_handler_module.ts";
 import { describeAddress } from "../address.ts";
 import { deferred } from "../_deferred.ts";
 import { ServerClosedError, SocketError } from "../errors.ts";
@@ -123,6 +124,8 @@ export abstract class BaseServer<Req, Addr> {
     RequestHandlerClass: RequestHandlerClass<Req, Addr, BaseServer<Req, Addr>>,
   ) {
     checkHandlerClass(RequestHandlerClass);
+    // In a worker importing a one-file program: give the handler, stop.
+    noteServerConstructed(RequestHandlerClass);
     this.serverAddress = serverAddress;
     this.RequestHandlerClass = RequestHandlerClass;
   }
