@@ -9,6 +9,12 @@
  * @module
  */
 
+import {
+  MAX_TLS_HANDSHAKES,
+  TLS_HANDSHAKE_TIMEOUT_MS,
+  type TlsOptions,
+} from "../src/transport.ts";
+
 /**
  * Handshakes in progress, oldest first, each with its deadline timer.
  *
@@ -18,7 +24,10 @@
  * import { HandshakeGate } from "./_handshakes.ts";
  *
  * const dropped: string[] = [];
- * const gate = new HandshakeGate<string>(2, 60_000, (item) => dropped.push(item));
+ * const gate = new HandshakeGate<string>(
+ *   { maxHandshakes: 2 },
+ *   (item) => dropped.push(item),
+ * );
  * gate.begin("a");
  * gate.begin("b");
  * gate.begin("c"); // a third past the limit of 2: the oldest goes
@@ -38,13 +47,17 @@ export class HandshakeGate<T> {
   #pending = new Map<T, ReturnType<typeof setTimeout>>();
 
   /**
-   * @param limit How many handshakes may run at once.
-   * @param timeout Milliseconds one handshake may take.
+   * @param bounds The server's `tls` option: `maxHandshakes` at once (default
+   * {@linkcode MAX_TLS_HANDSHAKES}), each within `handshakeTimeout` ms
+   * (default {@linkcode TLS_HANDSHAKE_TIMEOUT_MS}).
    * @param drop Closes a connection whose handshake is given up.
    */
-  constructor(limit: number, timeout: number, drop: (item: T) => void) {
-    this.#limit = limit;
-    this.#timeout = timeout;
+  constructor(
+    bounds: Pick<TlsOptions, "maxHandshakes" | "handshakeTimeout">,
+    drop: (item: T) => void,
+  ) {
+    this.#limit = bounds.maxHandshakes ?? MAX_TLS_HANDSHAKES;
+    this.#timeout = bounds.handshakeTimeout ?? TLS_HANDSHAKE_TIMEOUT_MS;
     this.#drop = drop;
   }
 

@@ -191,14 +191,15 @@ async function closeAndRemove(
   close: () => Promise<void>,
 ): Promise<void> {
   const now = await fileId(path);
-  const intruder = now !== undefined && !same(now, id);
-  const aside = `${dirname(path)}/.socketserver-aside-${randomUUID()}`;
-  const moved = intruder &&
-    await rename(path, aside).then(() => true, () => false);
+  let aside: string | undefined;
+  if (now !== undefined && !same(now, id)) { // an intruder: out of the way
+    const name = `${dirname(path)}/.socketserver-aside-${randomUUID()}`;
+    if (await rename(path, name).then(() => true, () => false)) aside = name;
+  }
   try {
     await close();
   } finally {
-    if (moved) await rename(aside, path).catch(() => {});
+    if (aside) await rename(aside, path).catch(() => {});
     else if (same(await fileId(path), id)) await unlink(path).catch(() => {});
   }
 }

@@ -31,13 +31,7 @@ import {
   ReadQueue,
   truncate,
 } from "../src/io/push_queue.ts";
-import {
-  CLOSE_LINGER_MS,
-  DATAGRAM_QUEUE_BYTES,
-  DATAGRAM_QUEUE_COUNT,
-  MAX_TLS_HANDSHAKES,
-  TLS_HANDSHAKE_TIMEOUT_MS,
-} from "../src/transport.ts";
+import { CLOSE_LINGER_MS } from "../src/transport.ts";
 import process from "node:process";
 import type {
   ChildProcessHandle,
@@ -305,11 +299,7 @@ class BunStreamListener<A extends SocketAddress> implements StreamListener<A> {
 function handshakeGate<A extends SocketAddress>(
   tls: TlsOptions | undefined,
 ): HandshakeGate<BunConn<A>> | undefined {
-  return tls && new HandshakeGate<BunConn<A>>(
-    tls.maxHandshakes ?? MAX_TLS_HANDSHAKES,
-    tls.handshakeTimeout ?? TLS_HANDSHAKE_TIMEOUT_MS,
-    (conn) => conn.reset(),
-  );
+  return tls && new HandshakeGate<BunConn<A>>(tls, (conn) => conn.reset());
 }
 
 /**
@@ -369,10 +359,7 @@ function bindNow<T>(bind: () => T): Promise<T> {
 class BunDatagramEndpoint implements DatagramEndpoint<NetAddress> {
   address: NetAddress = { hostname: "", port: 0 };
   readonly fd: undefined = undefined;
-  readonly queue: DatagramQueue<NetAddress> = new DatagramQueue(
-    DATAGRAM_QUEUE_BYTES,
-    DATAGRAM_QUEUE_COUNT,
-  );
+  readonly queue: DatagramQueue<NetAddress> = new DatagramQueue();
   #socket: BunUdpSocket | undefined;
   /** Sends the kernel refused for now, retried from `drain`. */
   #blocked: { data: Uint8Array; to: NetAddress; done: Deferred<void> }[] = [];

@@ -34,13 +34,7 @@ import {
   ReadQueue,
   truncate,
 } from "../src/io/push_queue.ts";
-import {
-  CLOSE_LINGER_MS,
-  DATAGRAM_QUEUE_BYTES,
-  DATAGRAM_QUEUE_COUNT,
-  MAX_TLS_HANDSHAKES,
-  TLS_HANDSHAKE_TIMEOUT_MS,
-} from "../src/transport.ts";
+import { CLOSE_LINGER_MS } from "../src/transport.ts";
 import type {
   ChildExit,
   ChildProcessHandle,
@@ -256,8 +250,7 @@ function secureHandshakes(
     key: options.key,
   });
   const gate = new HandshakeGate<tls.TLSSocket>(
-    options.maxHandshakes ?? MAX_TLS_HANDSHAKES,
-    options.handshakeTimeout ?? TLS_HANDSHAKE_TIMEOUT_MS,
+    options,
     (socket) => socket.destroy(),
   );
   const start = (raw: net.Socket) => {
@@ -323,10 +316,7 @@ function listen(
 class NodeDatagramEndpoint<A extends SocketAddress>
   implements DatagramEndpoint<A> {
   readonly address: A;
-  readonly queue: DatagramQueue<A> = new DatagramQueue(
-    DATAGRAM_QUEUE_BYTES,
-    DATAGRAM_QUEUE_COUNT,
-  );
+  readonly queue: DatagramQueue<A> = new DatagramQueue();
   #socket: dgram.Socket;
 
   constructor(socket: dgram.Socket, address: A) {

@@ -8,7 +8,12 @@
 
 import { type Deferred, deferred } from "../_deferred.ts";
 import { ServerClosedError } from "../errors.ts";
-import { type Datagram, DEFAULT_READ_BUFFER_SIZE } from "../transport.ts";
+import {
+  type Datagram,
+  DATAGRAM_QUEUE_BYTES,
+  DATAGRAM_QUEUE_COUNT,
+  DEFAULT_READ_BUFFER_SIZE,
+} from "../transport.ts";
 
 /**
  * Bytes pushed by a socket's data callback, read by pull. Past
@@ -237,10 +242,15 @@ export class DatagramQueue<A> {
   #closed = false;
 
   /**
-   * @param limitBytes How many bytes of datagrams may wait.
-   * @param limitCount How many datagrams may wait.
+   * @param limitBytes How many bytes of datagrams may wait (default
+   * {@linkcode DATAGRAM_QUEUE_BYTES}).
+   * @param limitCount How many datagrams may wait (default
+   * {@linkcode DATAGRAM_QUEUE_COUNT}).
    */
-  constructor(limitBytes: number, limitCount: number) {
+  constructor(
+    limitBytes: number = DATAGRAM_QUEUE_BYTES,
+    limitCount: number = DATAGRAM_QUEUE_COUNT,
+  ) {
     this.#limit = limitBytes;
     this.#limitCount = limitCount;
   }

@@ -109,8 +109,6 @@ export abstract class SocketServer<
   #bound = false;
   #ready = deferred();
   #bindError: unknown;
-  /** Set when serverClose() has begun (the socket is already closing). */
-  #closing = false;
 
   /**
    * Stores what the subclass checked and, unless `bindAndActivate` is
@@ -145,9 +143,7 @@ export abstract class SocketServer<
   /** The bound socket; throws when there is none. */
   protected get boundSocket(): Sock {
     if (!this.#socket) {
-      throw this.closed || this.#closing
-        ? new ServerClosedError()
-        : new Error("not bound");
+      throw this.closed ? new ServerClosedError() : new Error("not bound");
     }
     return this.#socket;
   }
@@ -231,10 +227,11 @@ export abstract class SocketServer<
    * the server never took are reset.
    */
   override async serverClose(): Promise<void> {
-    if (this.closed || this.#closing) return;
-    this.#closing = true;
+    if (this.closed) return;
     const socket = this.#socket;
     this.#socket = undefined;
+    // No await before super.serverClose() marks the server closed, so no
+    // one sees it unbound yet open.
     const closing = socket?.close();
     await super.serverClose();
     this.#ready.reject(new ServerClosedError());

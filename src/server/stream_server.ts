@@ -152,11 +152,7 @@ export abstract class StreamServer<Addr extends SocketAddress>
       }
     }
     await super.serverClose();
-    for (const conn of accepted) {
-      const socket = new StreamSocket(conn);
-      this.#watch(socket);
-      await this.requestAtClose(socket, conn.remoteAddress);
-    }
+    for (const conn of accepted) await this.requestAtClose(...this.#wrap(conn));
   }
 
   /**
@@ -182,6 +178,11 @@ export abstract class StreamServer<Addr extends SocketAddress>
       }
       throw error;
     }
+    return this.#wrap(conn);
+  }
+
+  /** A connection as a request, watched for idleness. */
+  #wrap(conn: StreamConn<Addr>): [StreamSocket, Addr] {
     const socket = new StreamSocket(conn);
     this.#watch(socket);
     return [socket, conn.remoteAddress];
