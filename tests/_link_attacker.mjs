@@ -2,7 +2,8 @@
 // another user by tests/worker_link_test.ts. It watches /proc for the
 // server's children and their command lines, and connects to every new
 // loopback listener, sending a hello with any token a command line showed
-// (or a guess). It prints what it got when its stdin closes.
+// (or a guess), and opening a second connection that stays silent. It
+// prints what it got when its stdin closes.
 // Arguments: ports to leave alone (the server's own).
 
 import { execFileSync } from "node:child_process";
@@ -86,9 +87,13 @@ function attack(port) {
     process.stdout.write(`attacked ${port}\n`);
     socket.write(frame({ t: "hello", token }));
   });
-  socket.on("data", (chunk) => bytes += chunk.length);
-  socket.on("error", () => {});
-  sockets.push(socket);
+  // A second connection that says nothing, to hold the link's check up.
+  const silent = net.connect(port, "127.0.0.1");
+  for (const each of [socket, silent]) {
+    each.on("data", (chunk) => bytes += chunk.length);
+    each.on("error", () => {});
+    sockets.push(each);
+  }
 }
 
 // Ports listening before the server started are not the server's.

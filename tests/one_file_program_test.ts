@@ -4,6 +4,7 @@
 // their own. It serves, starts exactly its pool, and stops on Ctrl-C.
 
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
 import { describe, it } from "node:test";
 import { exchange, RUNTIME, sleep } from "./_helpers.ts";
 import { Program } from "./_program.ts";
@@ -11,8 +12,7 @@ import { Program } from "./_program.ts";
 const PROGRAM = new URL("./_one_file_server.ts", import.meta.url);
 
 /** Threads of a process (Linux). */
-async function threadCount(pid: number): Promise<number> {
-  const { readFileSync } = await import("node:fs");
+function threadCount(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, "utf8");
   return Number(/^Threads:\s+(\d+)/m.exec(status)?.[1]);
 }
@@ -27,11 +27,11 @@ for (const kind of ["threads", "processes"] as const) {
         const port = await program.port();
         const reply = await exchange(port, "there\n");
         assert.match(reply, /^hello there from pid \d+\n$/);
-        const threads = await threadCount(program.pid);
+        const threads = threadCount(program.pid);
         await sleep(1000);
         // A runaway would keep starting workers, each with its own pool.
         assert.ok(
-          (await threadCount(program.pid)) <= threads + 2,
+          threadCount(program.pid) <= threads + 2,
           `threads grew from ${threads}`,
         );
         assert.equal(
