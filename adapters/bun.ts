@@ -54,6 +54,8 @@ import type {
 } from "../src/transport.ts";
 import { nearDescriptorLimit } from "./_descriptors.ts";
 import { HandshakeGate } from "./_handshakes.ts";
+import { driver as nodeDriver } from "./node.ts";
+import { spawnWithIpc } from "./_spawn.ts";
 import { bindUnixPath } from "./_unix_path.ts";
 import { ENTRY_EXT, startWebWorker } from "./_web_worker.ts";
 
@@ -422,6 +424,8 @@ export const driver: Driver = {
     return feature === "unixDatagram" ? NO_UNIX_DATAGRAM : undefined;
   },
   listenTcp(options: TcpListenOptions): Promise<StreamListener<NetAddress>> {
+    // Only node:net sockets can be passed to a child process.
+    if (options.passable) return nodeDriver.listenTcp(options);
     const queue = new AcceptQueue<BunConn<NetAddress>>(
       options.backlog,
       (c) => c.reset(),
@@ -450,6 +454,7 @@ export const driver: Driver = {
     });
   },
   listenUnix(options: UnixListenOptions): Promise<StreamListener<UnixAddress>> {
+    if (options.passable) return nodeDriver.listenUnix(options);
     const address = { path: options.path };
     return bindUnixPath(options.path, () => {
       const queue = new AcceptQueue<BunConn<UnixAddress>>(
@@ -514,19 +519,7 @@ export const driver: Driver = {
   },
   spawnChild(stdin: string): ChildProcessHandle {
     const entry = new URL(`./_child${ENTRY_EXT}`, import.meta.url);
-    const child = bun().spawn([process.execPath, entry.pathname], {
-      stdio: [new TextEncoder().encode(stdin), "inherit", "inherit"],
-    });
-    return {
-      pid: child.pid,
-      exited: child.exited.then((code) => ({
-        code: child.signalCode ? null : code,
-        signal: child.signalCode ?? null,
-      })),
-      kill(): void {
-        child.kill("SIGKILL");
-      },
-    };
+    return spawnWithIpc(process.execPath, [entry.pathname], stdin);
   },
   onSignal(signal: ShutdownSignal, listener: () => void): () => void {
     process.on(signal, listener);

@@ -50,6 +50,7 @@ import type {
   WorkerLink,
 } from "../src/transport.ts";
 import { driver as nodeDriver } from "./node.ts";
+import { spawnWithIpc } from "./_spawn.ts";
 import { bindUnixPath } from "./_unix_path.ts";
 import { ENTRY_EXT, startWebWorker } from "./_web_worker.ts";
 
@@ -419,7 +420,8 @@ export const driver: Driver = {
   listenTcp(options: TcpListenOptions): Promise<StreamListener<NetAddress>> {
     // Deno.listenTls cannot drop a client whose handshake never finishes:
     // closing the TlsConn leaves its TCP socket open. node:tls can.
-    if (options.tls) return nodeDriver.listenTcp(options);
+    // Only node:net sockets can be passed to a child process.
+    if (options.tls || options.passable) return nodeDriver.listenTcp(options);
     const api = deno();
     if (options.reusePort && !unstableNet()) {
       // Deno exits with code 70 if reusePort is used without the flag.
@@ -441,7 +443,7 @@ export const driver: Driver = {
     );
   },
   listenUnix(options: UnixListenOptions): Promise<StreamListener<UnixAddress>> {
-    if (options.tls) return nodeDriver.listenUnix(options);
+    if (options.tls || options.passable) return nodeDriver.listenUnix(options);
     return bindUnixPath(
       options.path,
       () =>
@@ -504,30 +506,11 @@ export const driver: Driver = {
   spawnChild(stdin: string): ChildProcessHandle {
     const api = deno();
     const entry = new URL(`./_child${ENTRY_EXT}`, import.meta.url);
-    const child = new api.Command(api.execPath(), {
-      args: ["run", ...permissionFlags(api), entry.href],
-      stdin: "piped",
-      stdout: "inherit",
-      stderr: "inherit",
-    }).spawn();
-    const writer = child.stdin.getWriter();
-    writer.write(new TextEncoder().encode(stdin))
-      .then(() => writer.close())
-      .catch(() => {}); // a child that died at once: its exit says why
-    return {
-      pid: child.pid,
-      exited: child.status.then(({ code, signal }) => ({
-        code: signal === null ? code : null,
-        signal,
-      })),
-      kill(): void {
-        try {
-          child.kill("SIGKILL");
-        } catch {
-          // already gone
-        }
-      },
-    };
+    return spawnWithIpc(
+      api.execPath(),
+      ["run", ...permissionFlags(api), entry.href],
+      stdin,
+    );
   },
   onSignal(signal: ShutdownSignal, listener: () => void): () => void {
     const api = deno();

@@ -16,11 +16,10 @@
  * @module
  */
 
-import { spawn } from "node:child_process";
 import * as dgram from "node:dgram";
 import * as net from "node:net";
 import process from "node:process";
-import * as tls from "node:tls";
+import type * as tls from "node:tls";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
 import {
@@ -28,15 +27,8 @@ import {
   SocketError,
   toSocketError,
 } from "../src/errors.ts";
-import {
-  AcceptQueue,
-  DatagramQueue,
-  ReadQueue,
-  truncate,
-} from "../src/io/push_queue.ts";
-import { CLOSE_LINGER_MS } from "../src/transport.ts";
+import { AcceptQueue, DatagramQueue, truncate } from "../src/io/push_queue.ts";
 import type {
-  ChildExit,
   ChildProcessHandle,
   Datagram,
   DatagramEndpoint,
@@ -57,126 +49,10 @@ import type {
 } from "../src/transport.ts";
 import { childFlags } from "./_child_flags.ts";
 import { nearDescriptorLimit } from "./_descriptors.ts";
-import { HandshakeGate } from "./_handshakes.ts";
+import type { HandshakeGate } from "./_handshakes.ts";
+import { handleFd, NodeConn, plain, secureHandshakes } from "./_node_conn.ts";
+import { spawnWithIpc } from "./_spawn.ts";
 import { bindUnixPath } from "./_unix_path.ts";
-
-/** A write failure; Node's own "stream closed" errors become `EPIPE`. */
-function writeError(error: unknown): Error {
-  const code = (error as { code?: unknown } | null)?.code;
-  // A socket destroyed under a pending write: the connection is closed.
-  if (
-    typeof code === "string" &&
-    (code.startsWith("ERR_STREAM") || code === "ERR_SOCKET_CLOSED" ||
-      code === "ECANCELED")
-  ) {
-    return new SocketError("EPIPE", "the connection is closed", {
-      cause: error,
-    });
-  }
-  return toSocketError(error, "EPIPE");
-}
-
-/** A plain Uint8Array view, so results compare equal on every runtime. */
-function plain(chunk: Uint8Array): Uint8Array {
-  return new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-}
-
-/** The descriptor behind a Node handle, where Node exposes it. */
-function handleFd(owner: unknown): number | undefined {
-  const fd = (owner as { _handle?: { fd?: unknown } })._handle?.fd;
-  return typeof fd === "number" && fd >= 0 ? fd : undefined;
-}
-
-class NodeConn<A extends SocketAddress> implements StreamConn<A> {
-  readonly localAddress: A;
-  readonly remoteAddress: A;
-  #socket: net.Socket;
-  #input: ReadQueue;
-
-  constructor(socket: net.Socket, localAddress: A, remoteAddress: A) {
-    this.#socket = socket;
-    this.localAddress = localAddress;
-    this.remoteAddress = remoteAddress;
-    const input = this.#input = new ReadQueue(
-      () => socket.pause(),
-      () => socket.resume(),
-    );
-    socket.on("data", (chunk: Uint8Array) => input.push(plain(chunk)));
-    socket.on("end", () => input.end());
-    socket.on("error", (error) => input.end(toSocketError(error, "EIO")));
-    socket.on("close", () => input.end());
-  }
-
-  get readBufferSize(): number {
-    return this.#input.readBufferSize;
-  }
-
-  set readBufferSize(bytes: number) {
-    this.#input.readBufferSize = bytes;
-  }
-
-  read(): Promise<Uint8Array | null> {
-    return this.#input.read();
-  }
-
-  write(data: Uint8Array): Promise<void> {
-    const socket = this.#socket;
-    let settle: ((error?: Error | null) => void) | undefined;
-    // The callback runs once Node has handed the bytes to the kernel.
-    socket.write(data, (error) => settle?.(error));
-    // Nothing left queued: the kernel took the bytes during write(), so
-    // resolve now instead of a tick later, when the callback runs.
-    if (socket.writableLength === 0 && !socket.destroyed) {
-      return Promise.resolve();
-    }
-    return new Promise((resolve, reject) => {
-      settle = (error) => error ? reject(writeError(error)) : resolve();
-    });
-  }
-
-  closeWrite(): Promise<void> {
-    if (!this.#socket.destroyed) this.#socket.end();
-    return Promise.resolve();
-  }
-
-  close(): void {
-    const socket = this.#socket;
-    this.#input.clear();
-    if (socket.destroyed) return;
-    if (socket.writableLength === 0) {
-      socket.destroy();
-      return;
-    }
-    // Writes nobody awaited are still queued: let them drain, but not forever.
-    socket.end();
-    const timer = setTimeout(() => socket.destroy(), CLOSE_LINGER_MS);
-    socket.once("finish", () => {
-      clearTimeout(timer);
-      socket.destroy();
-    });
-    socket.once("close", () => clearTimeout(timer));
-  }
-
-  abort(): void {
-    this.#input.clear();
-    this.#socket.destroy();
-  }
-
-  setNoDelay(enable: boolean): void {
-    if (this.remoteAddress && "port" in this.remoteAddress) {
-      this.#socket.setNoDelay(enable);
-    }
-  }
-
-  /** Turns the client away with a reset, as a full kernel backlog would. */
-  reset(): void {
-    try {
-      this.#socket.resetAndDestroy();
-    } catch {
-      this.#socket.destroy(); // TLS and Unix sockets cannot send a reset
-    }
-  }
-}
 
 class NodeListener<A extends SocketAddress> implements StreamListener<A> {
   readonly address: A;
@@ -190,12 +66,13 @@ class NodeListener<A extends SocketAddress> implements StreamListener<A> {
     address: A,
     peer: (socket: net.Socket) => A,
     tlsOptions: TlsOptions | undefined,
+    passable: boolean,
   ) {
     this.#server = server;
     this.address = address;
     this.#queue = new AcceptQueue(backlog, (conn) => conn.reset());
     const accept = (socket: net.Socket) => {
-      this.#queue.push(new NodeConn(socket, address, peer(socket)));
+      this.#queue.push(new NodeConn(socket, address, peer(socket), passable));
     };
     const secure = tlsOptions && secureHandshakes(tlsOptions, accept);
     this.#handshakes = secure?.gate;
@@ -233,50 +110,22 @@ class NodeListener<A extends SocketAddress> implements StreamListener<A> {
 }
 
 /**
- * Runs the TLS handshake on each connection it is given (`start`) and
- * hands over those that succeed. The TLS sockets are made here rather than by
- * `tls.Server`, so that every handshake in progress is known: bounded in
- * number and time by a {@linkcode HandshakeGate}, and closed when the
- * client leaves first (`tls.Server` leaves such sockets open until its
- * own timeout once `tlsClientError` has a listener, and for good
- * otherwise on half-open servers).
- */
-function secureHandshakes(
-  options: TlsOptions,
-  accept: (socket: net.Socket) => void,
-): { gate: HandshakeGate<tls.TLSSocket>; start(raw: net.Socket): void } {
-  const secureContext = tls.createSecureContext({
-    cert: options.cert,
-    key: options.key,
-  });
-  const gate = new HandshakeGate<tls.TLSSocket>(
-    options,
-    (socket) => socket.destroy(),
-  );
-  const start = (raw: net.Socket) => {
-    // The raw socket is not half-open, so a client that sends FIN before
-    // finishing its handshake is closed at once; served ones become so.
-    const socket = new tls.TLSSocket(raw, { isServer: true, secureContext });
-    const fail = () => socket.destroy();
-    gate.begin(socket);
-    socket.on("error", fail);
-    socket.once("close", () => gate.end(socket));
-    socket.once("secure", () => {
-      if (!gate.end(socket)) return; // given up already
-      socket.off("error", fail);
-      socket.allowHalfOpen = true;
-      accept(socket);
-    });
-  };
-  return { gate, start };
-}
-
-/**
  * A plain server; TLS runs on its connections (see `secureHandshakes`). Half-open
- * for plain TCP, so a handler can still reply after the client's FIN.
+ * for plain TCP, so a handler can still reply after the client's FIN. A
+ * passable one accepts paused, so no byte is read before a child takes
+ * the connection; TLS is then the child's.
  */
-function createServer(tlsOptions: TlsOptions | undefined): net.Server {
-  return net.createServer({ allowHalfOpen: tlsOptions === undefined });
+function createServer(
+  tlsOptions: TlsOptions | undefined,
+  passable = false,
+): net.Server {
+  if (passable && tlsOptions) {
+    throw new TypeError("a passable listener leaves TLS to the child");
+  }
+  return net.createServer({
+    allowHalfOpen: tlsOptions === undefined,
+    pauseOnConnect: passable,
+  });
 }
 
 /**
@@ -391,7 +240,7 @@ export const driver: Driver = {
     options: TcpListenOptions,
   ): Promise<StreamListener<NetAddress>> {
     if (options.reusePort) checkReusePort();
-    const server = createServer(options.tls);
+    const server = createServer(options.tls, options.passable);
     await listen(server, {
       host: options.hostname,
       port: options.port,
@@ -409,11 +258,12 @@ export const driver: Driver = {
         port: socket.remotePort ?? 0,
       }),
       options.tls,
+      options.passable ?? false,
     );
   },
   listenUnix(options: UnixListenOptions): Promise<StreamListener<UnixAddress>> {
     return bindUnixPath(options.path, async () => {
-      const server = createServer(options.tls);
+      const server = createServer(options.tls, options.passable);
       await listen(server, {
         path: options.path,
         backlog: options.backlog,
@@ -426,6 +276,7 @@ export const driver: Driver = {
         { path: options.path },
         () => ({ path: "" }),
         options.tls,
+        options.passable ?? false,
       );
     }, options.mode);
   },
@@ -498,25 +349,7 @@ export const driver: Driver = {
       new URL(`./_child${ENTRY_EXT}`, import.meta.url),
     );
     const flags = childFlags(process.execArgv);
-    const child = spawn(process.execPath, [...flags, entry], {
-      stdio: ["pipe", "inherit", "inherit"],
-    });
-    child.stdin?.on("error", () => {}); // a child that died at once
-    child.stdin?.end(stdin);
-    const exited = new Promise<ChildExit>((resolve) => {
-      child.on("exit", (code, signal) => resolve({ code, signal }));
-      child.on(
-        "error",
-        (error) => resolve({ code: null, signal: null, error: error.message }),
-      );
-    });
-    return {
-      pid: child.pid ?? -1,
-      exited,
-      kill(): void {
-        child.kill("SIGKILL");
-      },
-    };
+    return spawnWithIpc(process.execPath, [...flags, entry], stdin);
   },
   onSignal(signal: ShutdownSignal, listener: () => void): () => void {
     process.on(signal, listener);

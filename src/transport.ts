@@ -93,6 +93,12 @@ export interface TcpListenOptions {
    * once their handshake succeeded; failed handshakes are dropped.
    */
   tls?: TlsOptions;
+  /**
+   * Accept connections that a child process takes over
+   * ({@linkcode ChildProcessHandle.pass}): none is read here. Drivers whose
+   * own sockets cannot be passed use `node:net` for this listener.
+   */
+  passable?: boolean;
 }
 
 /** What {@linkcode Driver.listenUnix} needs to open a Unix stream listener. */
@@ -105,6 +111,8 @@ export interface UnixListenOptions {
   tls?: TlsOptions;
   /** Permission bits for the socket file, set right after binding. */
   mode?: number;
+  /** Accept connections a child takes over, as {@linkcode TcpListenOptions.passable}. */
+  passable?: boolean;
 }
 
 /** What {@linkcode Driver.bindUdp} needs to open a UDP socket. */
@@ -199,6 +207,12 @@ export interface WorkerLink {
    * are detached here).
    */
   send(message: unknown, transfer?: ArrayBuffer[]): void;
+  /**
+   * Hands a connection to the worker, which serves it itself
+   * ({@linkcode ChildProcessHandle.pass}); absent where the worker cannot
+   * take one, and its connections are relayed through {@linkcode send}.
+   */
+  pass?(message: unknown, conn: StreamConn<SocketAddress>): Promise<void>;
   /** Stops the worker; resolves once it is gone. */
   terminate(): Promise<void>;
 }
@@ -224,6 +238,14 @@ export interface ChildProcessHandle {
   readonly exited: Promise<ChildExit>;
   /** Kills it (SIGKILL); `exited` resolves once it is gone. */
   kill(): void;
+  /**
+   * Sends `message` over the child's IPC channel, with `conn` itself (its
+   * descriptor) when given, which the child then serves on its own; this
+   * process closes its copy once sent. The child's entry receives both.
+   * Rejects when `conn` did not come from a `passable` listener or the
+   * child is gone.
+   */
+  pass(message: unknown, conn?: StreamConn<SocketAddress>): Promise<void>;
 }
 
 /** A listening stream socket. */

@@ -275,6 +275,19 @@ export async function settlesWithin(
   return result;
 }
 
+/**
+ * Polls `check` every 10 ms until it holds, for up to `ms`; returns whether
+ * it held. For what a server does just after its client sees the close.
+ */
+export async function until(check: () => boolean, ms = 5000): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > deadline) return false;
+    await sleep(10);
+  }
+  return true;
+}
+
 /** A fresh directory under the system temp dir, and a way to remove it. */
 export function tempDir(): { path: string; remove(): void } {
   const path = mkdtempSync(`${tmpdir()}/ss-test-`);

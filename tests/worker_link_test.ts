@@ -8,7 +8,7 @@ import { describe, it } from "node:test";
 import process from "node:process";
 import { ForkingTCPServer } from "../mod.ts";
 import { Commands } from "./_pool_handlers.ts";
-import { DRIVERS, exchange, LOCAL, RUNTIME, sleep } from "./_helpers.ts";
+import { DRIVERS, exchange, LOCAL, RUNTIME, sleep, until } from "./_helpers.ts";
 import { lines, startUnprivileged, unprivilegedSkip } from "./_unprivileged.ts";
 
 const driver = DRIVERS[0];
@@ -37,11 +37,6 @@ describe(`ForkingTCPServer's worker links [${driver.name} driver on ${RUNTIME}]`
       const listening = (async () => {
         for (let line; (line = await next()) !== "";) said.push(line);
       })();
-      const until = async (check: () => boolean, ms: number) => {
-        const end = Date.now() + ms;
-        while (!check() && Date.now() < end) await sleep(20);
-        return check();
-      };
       const children = () => said.filter((l) => l.startsWith("child ")).length;
       try {
         assert.ok(await until(() => said.includes("watching"), 10_000));

@@ -13,6 +13,19 @@ import { toBytes } from "./bytes.ts";
 
 const EMPTY = new Uint8Array(0);
 
+let connOf: (socket: StreamSocket) => StreamConn<SocketAddress>;
+
+/**
+ * The adapter's connection under a request, for a worker pool that hands
+ * it to a child process. Not part of the public API (`mod.ts`).
+ *
+ * @param socket The request.
+ * @returns Its connection.
+ */
+export function streamConnOf(socket: StreamSocket): StreamConn<SocketAddress> {
+  return connOf(socket);
+}
+
 /**
  * A connected stream socket handed to a request handler as `this.request`.
  *
@@ -36,6 +49,9 @@ const EMPTY = new Uint8Array(0);
  * ```
  */
 export class StreamSocket {
+  static {
+    connOf = (socket) => socket.#conn;
+  }
   #conn: StreamConn<SocketAddress>;
   /** Bytes read from the connection but not yet consumed, oldest first. */
   #unread: Uint8Array[] = [];

@@ -9,7 +9,15 @@
 import { describe } from "../address.ts";
 import { NotSupportedError } from "../errors.ts";
 import { checkDuration } from "../options.ts";
+import { StreamSocket } from "../io/stream_socket.ts";
 import { WorkerPool } from "../pool/worker_pool.ts";
+import {
+  HANDOFF_SETTINGS,
+  type HandoffSettings,
+  PASSES_CONNECTIONS,
+  passesConnections,
+  type StreamServer,
+} from "../server/stream_server.ts";
 import type { Driver, SocketAddress } from "../transport.ts";
 import {
   EventLoopMixIn,
@@ -126,6 +134,8 @@ export function poolMixIn<T extends PoolableServerClass>(
     override handlerTimeout: number | null = null;
     readonly [TIMES_OUT_ITSELF] = true;
     #pool: WorkerPool | undefined;
+    /** Set when children serve the connections themselves. */
+    #handoff: HandoffSettings | undefined;
     #location: { module: string; exportName: string };
 
     // deno-lint-ignore no-explicit-any
@@ -133,6 +143,11 @@ export function poolMixIn<T extends PoolableServerClass>(
       const location = handlerLocation(args[1], what);
       super(...args);
       this.#location = location;
+    }
+
+    /** Child processes take the connections over; threads get them relayed. */
+    get [PASSES_CONNECTIONS](): boolean {
+      return policy.kind === "process";
     }
 
     get activeWorkers(): number {
@@ -173,6 +188,10 @@ export function poolMixIn<T extends PoolableServerClass>(
         shutdown: () => this.shutdown(),
         report: (error) => this.#report(error),
         driver: this.driver,
+        handoff: this.#handoff = passesConnections(this) &&
+            HANDOFF_SETTINGS in this
+          ? (this as unknown as StreamServer<SocketAddress>)[HANDOFF_SETTINGS]()
+          : undefined,
       });
       this.#pool = pool;
       await pool.start();
@@ -199,6 +218,21 @@ export function poolMixIn<T extends PoolableServerClass>(
     ): Promise<void> {
       await this.#pool?.servable();
       await super.processRequest(request, clientAddress);
+    }
+
+    /**
+     * The peer, when children take the connections over: they read a PROXY
+     * header themselves, where the bytes arrive.
+     */
+    override clientAddressOf(request: unknown, peer: unknown): unknown {
+      if (this.#handoff && request instanceof StreamSocket) return peer;
+      return super.clientAddressOf(request, peer);
+    }
+
+    /** Ends a request; one a child serves is closed there. */
+    override shutdownRequest(request: unknown): void | Promise<void> {
+      this.#pool?.closeRequest(request);
+      return super.shutdownRequest(request);
     }
 
     /** Runs the handler in a worker; rejects with the error it threw there. */

@@ -15,6 +15,7 @@ import {
   TimeoutError,
   WorkerError,
 } from "../errors.ts";
+import type { HandoffSettings } from "../server/stream_server.ts";
 import type { SocketAddress } from "../transport.ts";
 
 /**
@@ -64,7 +65,17 @@ export type ToWorker =
     remote: SocketAddress;
   }
   | { t: "sent"; seq: number; error?: WireError }
-  | { t: "shutdownDone"; seq: number };
+  | { t: "shutdownDone"; seq: number }
+  | { t: "close"; id: number };
+
+/**
+ * What the server sends over a child's IPC channel, when the child takes
+ * connections over: first its settings, then each connection with its
+ * descriptor. The channel keeps them in order.
+ */
+export type ToChild =
+  | { t: "streams"; settings: HandoffSettings }
+  | { t: "adopt"; id: number; local: SocketAddress; remote: SocketAddress };
 
 /** A worker to the server. */
 export type FromWorker =

@@ -17,6 +17,7 @@ import type {
   ChildExit,
   ChildProcessHandle,
   Driver,
+  SocketAddress,
   StreamConn,
   StreamListener,
   WorkerEvents,
@@ -31,6 +32,8 @@ const CONNECT_TIMEOUT_MS = 30_000;
 export interface ProcessLink extends WorkerLink {
   /** The child's process id. */
   readonly pid: number;
+  /** Sends over the child's IPC channel, with a connection it takes over. */
+  pass(message: unknown, conn?: StreamConn<SocketAddress>): Promise<void>;
 }
 
 /**
@@ -136,6 +139,9 @@ export async function startProcessLink(
       writing = writing.then(() => conn.write(frame)).catch(() => {
         // the exit is reported by the reader
       });
+    },
+    pass(message: unknown, passed?: StreamConn<SocketAddress>): Promise<void> {
+      return child.pass(message, passed);
     },
     async terminate(): Promise<void> {
       ended = true;

@@ -12,8 +12,11 @@ import {
   runHandler,
 } from "../handler/base_handler.ts";
 import { DatagramSocket } from "../io/datagram_socket.ts";
+import { IdleWatch } from "../io/idle_watch.ts";
+import { readProxyHeader } from "../io/proxy_header.ts";
 import { StreamSocket } from "../io/stream_socket.ts";
-import type { SocketAddress } from "../transport.ts";
+import type { HandoffSettings } from "../server/stream_server.ts";
+import type { SocketAddress, StreamConn } from "../transport.ts";
 import {
   fromWire,
   type FromWorker,
@@ -30,6 +33,24 @@ export interface ParentPort {
   send(message: FromWorker, transfer?: ArrayBuffer[]): void;
   /** Sets the function that receives the server's messages, in order. */
   listen(receive: (message: ToWorker) => void): void;
+  /**
+   * Sets the function that receives the connections the server hands over
+   * (a child process's IPC channel), ready to serve: TLS done.
+   */
+  adopt?(receive: (connection: Adopted) => void): void;
+}
+
+/** A connection this worker serves itself, and what it must apply to it. */
+export interface Adopted {
+  /** The request's id at the server. */
+  id: number;
+  /**
+   * The connection, ready to read and write; `null` if it was lost before
+   * it could be served (a failed TLS handshake), which ends the request.
+   */
+  conn: StreamConn<SocketAddress> | null;
+  /** The server's settings: the PROXY header, the idle cut. */
+  settings: HandoffSettings;
 }
 
 /**
@@ -48,6 +69,50 @@ export function serveParent(port: ParentPort): void {
   const shutdowns = new Map<number, Deferred<void>>();
   let seq = 0;
   const nextSeq = () => ++seq;
+
+  // Connections served here: the server may ask to close them (closeGrace).
+  const adopted = new Map<number, StreamSocket>();
+  let idleLimit: number | null = null;
+  const idle = new IdleWatch(() => idleLimit);
+
+  /** Python's `finish_request` and `shutdown_request` for one connection. */
+  const serve = async ({ id, conn, settings }: Adopted) => {
+    if (conn === null) return send({ t: "done", id });
+    const socket = new StreamSocket(conn);
+    adopted.set(id, socket);
+    idleLimit = settings.idleTimeout;
+    idle.watch(socket);
+    try {
+      let client = conn.remoteAddress;
+      const headerTimeout = settings.proxyHeaderTimeout;
+      if (headerTimeout !== null) {
+        client = (await readProxyHeader(socket, headerTimeout)).source ??
+          client;
+      }
+      await runHandler(Handler, socket, client, server);
+    } catch (error) {
+      // As Python: handleError runs before the connection closes, so the
+      // server closes it ("close") once it has reported the error.
+      send({ t: "done", id, error: toWire(error) });
+      return;
+    }
+    await closeAdopted(id);
+    send({ t: "done", id });
+  };
+  /** Python's `shutdown_request`: FIN after the writes, then close. */
+  const closeAdopted = async (id: number) => {
+    const socket = adopted.get(id);
+    if (!socket) return;
+    adopted.delete(id);
+    idle.forget(socket);
+    try {
+      await socket.shutdown();
+    } catch {
+      // the peer may be gone
+    }
+    socket.close();
+  };
+  port.adopt?.((connection) => void serve(connection));
 
   const run = async (id: number, request: unknown, client: SocketAddress) => {
     let message: FromWorker = { t: "done", id };
@@ -117,6 +182,11 @@ export function serveParent(port: ParentPort): void {
       case "shutdownDone":
         shutdowns.get(m.seq)?.resolve();
         shutdowns.delete(m.seq);
+        break;
+      case "close":
+        // After a reported error, or past closeGrace: the handler, if it
+        // still runs, reads end of stream from here on.
+        void closeAdopted(m.id);
         break;
     }
   });

@@ -19,13 +19,15 @@ import { type Deferred, deferred } from "../_deferred.ts";
 import { describeAddress } from "../address.ts";
 import { WorkerError } from "../errors.ts";
 import type { DatagramSocket } from "../io/datagram_socket.ts";
-import { StreamSocket } from "../io/stream_socket.ts";
+import { streamConnOf, StreamSocket } from "../io/stream_socket.ts";
+import type { HandoffSettings } from "../server/stream_server.ts";
 import type { Driver, SocketAddress, WorkerLink } from "../transport.ts";
 import {
   fromWire,
   type FromWorker,
   RELAY_WINDOW,
   type ServerInfo,
+  type ToChild,
   toWire,
   type ToWorker,
   type WireError,
@@ -50,6 +52,12 @@ export interface PoolSettings {
   /** Reports a worker that could not be started again (no request failed). */
   report: (error: Error) => void;
   driver: Driver;
+  /**
+   * Set when child processes take the server's connections over (their
+   * descriptors, through the IPC channel) instead of having their bytes
+   * relayed: what they apply to them.
+   */
+  handoff?: HandoffSettings;
 }
 
 /** The first wait before a worker that failed to start is tried again. */
@@ -79,6 +87,10 @@ interface Job {
   finished: boolean;
   client: SocketAddress;
   stream?: StreamSocket;
+  /** The worker serves the connection itself: no bytes pass here. */
+  passed?: boolean;
+  /** Its handler failed: the worker waits for `closeRequest` to close it. */
+  failed?: boolean;
   datagrams?: DatagramSocket<SocketAddress>;
   /** Bytes sent to the worker and not yet consumed there. */
   inflight: number;
@@ -108,6 +120,8 @@ export class WorkerPool {
   /** Resolved when a worker becomes ready or the pool closes. */
   #readyChange: Deferred<void> | undefined;
   #idle: Deferred<void> | undefined;
+  /** The jobs of connections handed to workers, by request. */
+  #passed = new WeakMap<StreamSocket, Job>();
 
   /** @param settings What the workers run and how many there are. */
   constructor(settings: PoolSettings) {
@@ -197,7 +211,27 @@ export class WorkerPool {
     if (limit !== null) {
       job.timer = setTimeout(() => this.#hung(job, limit), limit);
     }
-    if (request instanceof StreamSocket) {
+    const link = slot.link;
+    if (
+      request instanceof StreamSocket && this.#settings.handoff && link?.pass
+    ) {
+      job.stream = request;
+      job.passed = true;
+      this.#passed.set(request, job);
+      link.pass(
+        {
+          t: "adopt",
+          id,
+          local: request.localAddress,
+          remote: client,
+        } satisfies ToChild,
+        streamConnOf(request),
+      ).catch((error) => {
+        if (job.finished) return;
+        this.#finish(job);
+        job.done.reject(error);
+      });
+    } else if (request instanceof StreamSocket) {
       job.stream = request;
       this.#send(slot, {
         t: "open",
@@ -219,6 +253,20 @@ export class WorkerPool {
       }, [bytes.buffer as ArrayBuffer]);
     }
     return await job.done.promise;
+  }
+
+  /**
+   * Closes a connection a worker serves itself, as the server closes its
+   * requests (past `closeGrace`): the handler reads end of stream.
+   */
+  closeRequest(request: unknown): void {
+    const job = this.#passed.get(request as StreamSocket);
+    if (!job) return;
+    this.#passed.delete(request as StreamSocket);
+    // A handler that failed left its connection open for this.
+    if (!job.finished || job.failed) {
+      this.#send(job.slot, { t: "close", id: job.id });
+    }
   }
 
   /** Resolves once no request is running in any worker. */
@@ -291,6 +339,12 @@ export class WorkerPool {
       link = started;
       slot.link = started;
       slot.pid = started.pid;
+      const handoff = this.#settings.handoff;
+      // Before any connection, on the same channel, which keeps the order.
+      if (handoff) {
+        const streams: ToChild = { t: "streams", settings: handoff };
+        started.pass(streams).catch(() => {});
+      }
       started.send(init);
     }, (error) => this.#notStarted(slot, error));
   }
@@ -426,6 +480,7 @@ export class WorkerPool {
         void job.writing.then(() => {
           if (job.finished) return;
           this.#finish(job);
+          job.failed = m.error !== undefined;
           if (m.error) job.done.reject(fromWire(m.error));
           else job.done.resolve();
         });

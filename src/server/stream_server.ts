@@ -5,6 +5,7 @@
  * @module
  */
 
+import { IdleWatch } from "../io/idle_watch.ts";
 import { StreamSocket } from "../io/stream_socket.ts";
 import { describe } from "../address.ts";
 import { checkDuration, checkOptionKeys } from "../options.ts";
@@ -101,6 +102,33 @@ export function checkTlsOptions(tls: unknown): TlsOptions | undefined {
 }
 
 /**
+ * Marks a server whose connections are served by child processes that
+ * take them over: its listener accepts them unread, and leaves TLS and the
+ * PROXY header to the child. A getter on the class, since the server binds
+ * in its constructor.
+ */
+export const PASSES_CONNECTIONS: unique symbol = Symbol("passes connections");
+
+/** Returns what a child serving a server's connections must apply itself. */
+export const HANDOFF_SETTINGS: unique symbol = Symbol("handoff settings");
+
+/** What a child serving a stream server's connections applies itself. */
+export interface HandoffSettings {
+  /** The server's TLS: the child runs the handshakes. */
+  tls?: TlsOptions;
+  /** With `proxyProtocol`, how long the header may take; else `null`. */
+  proxyHeaderTimeout: number | null;
+  /** The server's `idleTimeout` when the pool started. */
+  idleTimeout: number | null;
+}
+
+/** Whether `server` has its connections taken over by children. */
+export function passesConnections(server: object): boolean {
+  return (server as { [PASSES_CONNECTIONS]?: boolean })[PASSES_CONNECTIONS] ===
+    true;
+}
+
+/**
  * A server of connected streams: each connection is one request, a
  * {@linkcode StreamSocket}, closed by the server once its handler is done.
  *
@@ -111,12 +139,8 @@ export abstract class StreamServer<Addr extends SocketAddress>
   #idleTimeout: number | null = DEFAULT_IDLE_TIMEOUT;
   /** Milliseconds the last failed accept waited; 0 after a success. */
   #acceptBackoff = 0;
-  /**
-   * Connections handed out and not yet closed, each with its activity
-   * count when last seen to change, and when that was.
-   */
-  #open = new Map<StreamSocket, { seen: number; since: number }>();
-  #sweeper: ReturnType<typeof setInterval> | undefined;
+  /** Cuts connections handed out and not yet closed that go idle. */
+  #idle = new IdleWatch(() => this.#idleTimeout);
 
   /**
    * Milliseconds a connection may go without a byte arriving or a write
@@ -134,6 +158,11 @@ export abstract class StreamServer<Addr extends SocketAddress>
   set idleTimeout(ms: number | null) {
     checkDuration(ms, "idleTimeout");
     this.#idleTimeout = ms;
+  }
+
+  /** What a child serving these connections applies itself. */
+  [HANDOFF_SETTINGS](): HandoffSettings {
+    return { idleTimeout: this.#idleTimeout, proxyHeaderTimeout: null };
   }
 
   /**
@@ -184,42 +213,8 @@ export abstract class StreamServer<Addr extends SocketAddress>
   /** A connection as a request, watched for idleness. */
   #wrap(conn: StreamConn<Addr>): [StreamSocket, Addr] {
     const socket = new StreamSocket(conn);
-    this.#watch(socket);
+    this.#idle.watch(socket);
     return [socket, conn.remoteAddress];
-  }
-
-  #watch(socket: StreamSocket): void {
-    const idle = this.#idleTimeout;
-    if (idle === null) return;
-    this.#open.set(socket, { seen: socket.activity, since: Date.now() });
-    // One timer per server, not per connection or per read.
-    this.#sweeper ??= setInterval(
-      () => this.#sweep(),
-      Math.min(Math.max(idle / 4, 10), 1000),
-    );
-  }
-
-  #sweep(): void {
-    const idle = this.#idleTimeout; // it may have changed since the start
-    const now = Date.now();
-    for (const [socket, mark] of this.#open) {
-      if (socket.closed || idle === null) this.#open.delete(socket);
-      else if (socket.activity !== mark.seen) {
-        mark.seen = socket.activity;
-        mark.since = now;
-      } else if (now - mark.since >= idle) {
-        this.#open.delete(socket);
-        socket.abort(); // a stalled write must not linger
-      }
-    }
-    this.#stopSweeperIfIdle();
-  }
-
-  /** No connection to watch: no timer to keep the process alive. */
-  #stopSweeperIfIdle(): void {
-    if (this.#open.size > 0 || this.#sweeper === undefined) return;
-    clearInterval(this.#sweeper);
-    this.#sweeper = undefined;
   }
 
   /**
@@ -243,8 +238,7 @@ export abstract class StreamServer<Addr extends SocketAddress>
    * @param request The connection.
    */
   override closeRequest(request: StreamSocket): void {
-    this.#open.delete(request);
-    this.#stopSweeperIfIdle();
+    this.#idle.forget(request);
     request.close();
   }
 }

@@ -13,6 +13,9 @@ import type { NetAddress, StreamListener, TlsOptions } from "../transport.ts";
 import { checkSocketServerOptions } from "./socket_server.ts";
 import {
   checkTlsOptions,
+  HANDOFF_SETTINGS,
+  type HandoffSettings,
+  passesConnections,
   STREAM_OPTION_KEYS,
   StreamServer,
   type StreamServerOptions,
@@ -198,14 +201,26 @@ export class TCPServer extends StreamServer<NetAddress> {
     return this.serverAddress.hostname.includes(":") ? "AF_INET6" : "AF_INET";
   }
 
+  /** What a child serving these connections applies: TLS, the PROXY header. */
+  override [HANDOFF_SETTINGS](): HandoffSettings {
+    return {
+      ...super[HANDOFF_SETTINGS](),
+      tls: this.#tls,
+      proxyHeaderTimeout: this.#proxyHeaderTimeout,
+    };
+  }
+
   /** Binds and listens on `serverAddress`. */
   protected override openSocket(): Promise<StreamListener<NetAddress>> {
+    const passable = passesConnections(this);
     return this.driver.listenTcp({
       hostname: this.serverAddress.hostname,
       port: this.serverAddress.port,
       backlog: this.requestQueueSize,
       reusePort: this.allowReusePort,
-      tls: this.#tls,
+      // Children that take the connections over run the handshakes.
+      tls: passable ? undefined : this.#tls,
+      passable,
     });
   }
 }

@@ -11,6 +11,9 @@ import type { StreamListener, TlsOptions, UnixAddress } from "../transport.ts";
 import { checkSocketServerOptions } from "./socket_server.ts";
 import {
   checkTlsOptions,
+  HANDOFF_SETTINGS,
+  type HandoffSettings,
+  passesConnections,
   STREAM_OPTION_KEYS,
   StreamServer,
   type StreamServerOptions,
@@ -116,12 +119,20 @@ export class UnixStreamServer extends StreamServer<UnixAddress> {
   }
 
   /** Binds and listens on `serverAddress.path`. */
+  /** What a child serving these connections applies: TLS too. */
+  override [HANDOFF_SETTINGS](): HandoffSettings {
+    return { ...super[HANDOFF_SETTINGS](), tls: this.#tls };
+  }
+
   protected override openSocket(): Promise<StreamListener<UnixAddress>> {
+    const passable = passesConnections(this);
     return this.driver.listenUnix({
       path: this.serverAddress.path,
       backlog: this.requestQueueSize,
-      tls: this.#tls,
+      // Children that take the connections over run the handshakes.
+      tls: passable ? undefined : this.#tls,
       mode: this.#mode,
+      passable,
     });
   }
 }
