@@ -72,8 +72,10 @@ export function spawnWithIpc(
       return new Promise((resolve, reject) => {
         // deno-lint-ignore no-explicit-any
         child.send(message as any, socket, (error) => {
-          if (!error) return resolve();
+          // Sent: the child has its own descriptor. Node has let go of
+          // this one already; Bun's would stay open until destroyed.
           socket?.destroy();
+          if (!error) return resolve();
           reject(
             new WorkerError(`could not pass to the child: ${error.message}`),
           );

@@ -1,0 +1,264 @@
+// ForkingMixIn hands each connection to a child process, which serves it
+// itself: no byte passes the server's process. Checked in /proc: the
+// connection's socket is one of the child's descriptors and none of the
+// server's. TLS handshakes, the PROXY header and the idle cut run in the
+// child; a child killed mid-request is replaced and its client reported.
+
+import assert from "node:assert/strict";
+import { readdirSync, readFileSync, readlinkSync } from "node:fs";
+import process from "node:process";
+import { describe, it } from "node:test";
+import * as tls from "node:tls";
+import {
+  ForkingTCPServer,
+  ForkingUnixStreamServer,
+  WorkerError,
+} from "../mod.ts";
+import { Commands } from "./_pool_handlers.ts";
+import {
+  Client,
+  collectingErrors,
+  connectUnix,
+  exchange,
+  LOCAL,
+  makeCertificate,
+  RUNTIME,
+  tempDir,
+  until,
+} from "./_helpers.ts";
+
+const LIMIT = { timeout: 30_000 };
+const skip = process.platform === "linux"
+  ? undefined
+  : "reads /proc to see which process holds a socket (Linux only)";
+
+/** The socket inodes among a process's descriptors. */
+function socketInodes(pid: number): Set<string> {
+  const inodes = new Set<string>();
+  for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+    try {
+      const m = /^socket:\[(\d+)\]$/.exec(
+        readlinkSync(`/proc/${pid}/fd/${fd}`),
+      );
+      if (m) inodes.add(m[1]);
+    } catch {
+      // closed meanwhile
+    }
+  }
+  return inodes;
+}
+
+/** The inode of the server's end of the TCP connection from `clientPort`. */
+function tcpInode(serverPort: number, clientPort: number): string | undefined {
+  const hex = (port: number) =>
+    port.toString(16).toUpperCase().padStart(4, "0");
+  for (const table of ["/proc/net/tcp", "/proc/net/tcp6"]) {
+    for (const line of readFileSync(table, "utf8").split("\n").slice(1)) {
+      const cols = line.trim().split(/\s+/);
+      if (
+        cols[1]?.endsWith(`:${hex(serverPort)}`) &&
+        cols[2]?.endsWith(`:${hex(clientPort)}`)
+      ) return cols[9];
+    }
+  }
+  return undefined;
+}
+
+/** The inodes of connected (not listening) Unix sockets bound to `path`. */
+function unixInodes(path: string): string[] {
+  return readFileSync("/proc/net/unix", "utf8").split("\n").slice(1)
+    .map((line) => line.trim().split(/\s+/))
+    .filter((cols) => cols[7] === path && cols[3] !== "00010000")
+    .map((cols) => cols[6]);
+}
+
+/**
+ * Where a connection's socket is: in the child, and not in this process
+ * once the handover is done (Bun lets go of its copy a moment later).
+ */
+async function heldByChildOnly(
+  inode: string | undefined,
+  child: number,
+): Promise<void> {
+  assert.ok(inode, "the connection is in /proc/net");
+  assert.ok(socketInodes(child).has(inode), "the child holds the socket");
+  assert.ok(
+    await until(() => !socketInodes(process.pid).has(inode), 2000),
+    "the server does not",
+  );
+}
+
+/** A served pool of one child, and the way to stop it. */
+async function serving<S extends ForkingTCPServer | ForkingUnixStreamServer>(
+  server: S,
+): Promise<S & { stop(): Promise<void> }> {
+  server.maxChildren = 1;
+  await server.ready();
+  const loop = server.serveForever({ pollInterval: 10 });
+  return Object.assign(server, {
+    async stop() {
+      await server.shutdown();
+      await loop;
+    },
+  });
+}
+
+/**
+ * While `client`'s handler waits for its second line, its connection is in
+ * the child only (`inode()` finds it); then the handler finishes.
+ */
+async function handedOver(
+  server: { activeChildren: ReadonlySet<number> },
+  client: Client,
+  inode: () => string | undefined,
+): Promise<void> {
+  try {
+    await client.write("wait\n");
+    assert.match(await client.readUntil("\n"), /^waiting 1/);
+    const [child] = server.activeChildren;
+    await heldByChildOnly(inode(), child);
+    await client.write("go\n");
+    assert.match(await client.readAll(), /went\n$/);
+  } finally {
+    client.close();
+  }
+}
+
+describe(`ForkingMixIn hands connections to its children [${RUNTIME}]`, () => {
+  it("a child holds a TCP connection itself, the server none of it", {
+    ...LIMIT,
+    skip,
+  }, async () => {
+    await using server = await serving(
+      new ForkingTCPServer(LOCAL, Commands),
+    );
+    const port = server.serverAddress.port;
+    const client = await Client.connect(port);
+    await handedOver(
+      server,
+      client,
+      () => tcpInode(port, client.socket.localPort!),
+    );
+    await server.stop();
+  });
+
+  it("a child serves TLS, handshake included, and drops a silent client", {
+    ...LIMIT,
+    skip,
+  }, async () => {
+    const pem = makeCertificate();
+    await using server = await serving(
+      new ForkingTCPServer(LOCAL, Commands, {
+        tls: { ...pem, handshakeTimeout: 300 },
+      }),
+    );
+    const port = server.serverAddress.port;
+    const silent = await Client.connect(port);
+    try {
+      const client = await Client.fromSocket(
+        tls.connect({
+          port,
+          host: "127.0.0.1",
+          ca: pem.cert,
+          servername: "localhost",
+        }),
+        "secureConnect",
+      );
+      await handedOver(
+        server,
+        client,
+        () => tcpInode(port, client.socket.localPort!),
+      );
+      // The child's handshake limit closes the silent one.
+      assert.ok(await silent.closedWithin(5000));
+      assert.ok(await until(() => server.activeConnections === 0));
+    } finally {
+      silent.close();
+    }
+    await server.stop();
+  });
+
+  it("a child serves a Unix stream connection itself", {
+    ...LIMIT,
+    skip,
+  }, async () => {
+    const dir = tempDir();
+    try {
+      const path = `${dir.path}/s`;
+      await using server = await serving(
+        new ForkingUnixStreamServer({ path }, Commands),
+      );
+      await handedOver(server, await connectUnix(path), () => {
+        const inodes = unixInodes(path);
+        assert.equal(inodes.length, 1, "one accepted socket");
+        return inodes[0];
+      });
+      await server.stop();
+    } finally {
+      dir.remove();
+    }
+  });
+
+  it(
+    "a child reads the PROXY header and cuts idle clients",
+    LIMIT,
+    async () => {
+      const errors: unknown[] = []; // the cut client's handler fails to reply
+      const Server = collectingErrors(ForkingTCPServer, errors);
+      await using server = new Server(LOCAL, Commands, {
+        proxyProtocol: true,
+      });
+      server.maxChildren = 1;
+      server.idleTimeout = 300;
+      await server.ready();
+      const serving = server.serveForever({ pollInterval: 10 });
+      const port = server.serverAddress.port;
+      assert.equal(
+        await exchange(
+          port,
+          "PROXY TCP4 192.0.2.7 192.0.2.1 4242 80\r\naddr\n",
+        ),
+        "192.0.2.7 4242\n",
+      );
+      const idle = await Client.connect(port);
+      try {
+        await idle.write("PROXY TCP4 192.0.2.7 192.0.2.1 4243 80\r\n");
+        assert.ok(await idle.closedWithin(5000), "the idle client is cut");
+      } finally {
+        idle.close();
+      }
+      await server.shutdown();
+      await serving;
+    },
+  );
+
+  it(
+    "replaces a child killed mid-request and reports its client",
+    LIMIT,
+    async () => {
+      const errors: unknown[] = [];
+      const Server = collectingErrors(ForkingTCPServer, errors);
+      await using server = new Server(LOCAL, Commands);
+      server.maxChildren = 1;
+      await server.ready();
+      const serving = server.serveForever({ pollInterval: 10 });
+      const port = server.serverAddress.port;
+      const client = await Client.connect(port);
+      try {
+        await client.write("wait\n");
+        assert.match(await client.readUntil("\n"), /^waiting 1/);
+        const [child] = server.activeChildren;
+        process.kill(child, "SIGKILL");
+        assert.ok(await client.closedWithin(5000));
+      } finally {
+        client.close();
+      }
+      assert.ok(await until(() => errors.length === 1));
+      assert.ok(errors[0] instanceof WorkerError, String(errors[0]));
+      assert.match(errors[0].message, /SIGKILL/);
+      assert.match(await exchange(port, "who\n"), /^2 /);
+      await server.shutdown();
+      await serving;
+    },
+  );
+});
