@@ -160,7 +160,11 @@ export abstract class StreamServer<Addr extends SocketAddress>
     this.#idleTimeout = ms;
   }
 
-  /** What a child serving these connections applies itself. */
+  /**
+   * What a child serving these connections applies itself.
+   *
+   * @ignore
+   */
   [HANDOFF_SETTINGS](): HandoffSettings {
     return { idleTimeout: this.#idleTimeout, proxyHeaderTimeout: null };
   }

@@ -201,7 +201,11 @@ export class TCPServer extends StreamServer<NetAddress> {
     return this.serverAddress.hostname.includes(":") ? "AF_INET6" : "AF_INET";
   }
 
-  /** What a child serving these connections applies: TLS, the PROXY header. */
+  /**
+   * What a child serving these connections applies: TLS, the PROXY header.
+   *
+   * @ignore
+   */
   override [HANDOFF_SETTINGS](): HandoffSettings {
     return {
       ...super[HANDOFF_SETTINGS](),

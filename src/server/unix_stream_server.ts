@@ -118,12 +118,16 @@ export class UnixStreamServer extends StreamServer<UnixAddress> {
     return "AF_UNIX";
   }
 
-  /** Binds and listens on `serverAddress.path`. */
-  /** What a child serving these connections applies: TLS too. */
+  /**
+   * What a child serving these connections applies: TLS too.
+   *
+   * @ignore
+   */
   override [HANDOFF_SETTINGS](): HandoffSettings {
     return { ...super[HANDOFF_SETTINGS](), tls: this.#tls };
   }
 
+  /** Binds and listens on `serverAddress.path`. */
   protected override openSocket(): Promise<StreamListener<UnixAddress>> {
     const passable = passesConnections(this);
     return this.driver.listenUnix({
