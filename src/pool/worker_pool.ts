@@ -2,15 +2,14 @@
  * The server's side of a pool of worker threads or child processes.
  *
  * How requests reach workers: the server keeps accepting (and receiving
- * datagrams) on its own socket and relays each request's bytes to the least
- * busy worker over a message channel (a transferred buffer for threads, a
- * frame on a loopback socket for processes). Measured against one listener
- * per worker with `reusePort`: relaying costs a copy and a message per
- * chunk (a round trip of 45 µs on Bun and Node, 130 µs on Deno), but it
- * works for every transport on every runtime (TLS, Unix sockets, datagrams;
- * `reusePort` is TCP on Linux only), and it is load-aware. The kernel's
- * `reusePort` hash is not: it can queue a client behind a busy worker while
- * another idles, which is what a pool is there to prevent.
+ * datagrams) on its own socket, so `verifyRequest`, `maxConnections` and
+ * the choice of the least busy worker stay here. A child process then takes
+ * a stream connection over, its descriptor sent on the child's IPC channel,
+ * and serves it itself. A thread cannot take a socket on Deno or Bun, so
+ * its connections' bytes are relayed over its message channel (a copy and
+ * a message per chunk, at most `RELAY_WINDOW` ahead), as are datagrams for
+ * both kinds. One `reusePort` listener per thread would avoid the relay for
+ * TCP on Linux, but lets the kernel's hash, not the load, pick the worker.
  *
  * @module
  */
