@@ -100,10 +100,12 @@ export class NodeConn<A extends SocketAddress> implements StreamConn<A> {
 
   /**
    * The socket, to pass to a child, if nothing was read from it here; it
-   * is no longer this connection's to read afterwards.
+   * is no longer this connection's to read afterwards. `"gone"` when the
+   * client left before it could be passed.
    */
-  release(): net.Socket | undefined {
-    if (!this.#held || this.#socket.destroyed) return undefined;
+  release(): net.Socket | "gone" | undefined {
+    if (this.#held && this.#socket.destroyed) return "gone";
+    if (!this.#held) return undefined;
     this.#held = false;
     return this.#socket;
   }

@@ -56,8 +56,12 @@ export function spawnWithIpc(
     pass(message: unknown, conn?: StreamConn<SocketAddress>): Promise<void> {
       let socket: Socket | undefined;
       if (conn !== undefined) {
-        socket = conn instanceof NodeConn ? conn.release() : undefined;
-        if (socket === undefined) {
+        const released = conn instanceof NodeConn ? conn.release() : undefined;
+        // A client that left (a reset) before the handover: the message
+        // goes alone and the child ends the request quietly, as a
+        // listener drops such a client unreported.
+        if (released !== "gone") socket = released;
+        if (released === undefined) {
           return Promise.reject(
             new WorkerError(
               "this connection cannot be passed to a child: it was not accepted paused by node:net, or was read from",
