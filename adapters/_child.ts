@@ -10,49 +10,12 @@
  * @module
  */
 
-import { connect, type Socket } from "node:net";
+import { connect } from "node:net";
 import process from "node:process";
 import { encodeFrame, FrameReader } from "../src/pool/frames.ts";
-import type { ToChild, ToWorker } from "../src/pool/messages.ts";
-import { type Adopted, serveParent } from "../src/pool/worker_main.ts";
-import type { HandoffSettings } from "../src/server/stream_server.ts";
-import { NodeConn, secureHandshakes } from "./_node_conn.ts";
-
-/**
- * The IPC channel's listener: the server's settings first, then each
- * connection it hands over, with its socket, served here (its TLS
- * handshake first, bounded as the server's own listener would bound it).
- */
-function takeOver(
-  serve: (connection: Adopted) => void,
-): (message: ToChild, handle: unknown) => void {
-  let settings: HandoffSettings = {
-    proxyHeaderTimeout: null,
-    idleTimeout: null,
-  };
-  let secure: ReturnType<typeof secureHandshakes> | undefined;
-  return (message, handle) => {
-    if (message?.t === "streams") {
-      settings = message.settings;
-      if (settings.tls) secure = secureHandshakes(settings.tls, () => {});
-      return;
-    }
-    if (message?.t !== "adopt") return;
-    const { id, local, remote } = message;
-    const raw = handle as Socket | undefined;
-    // No socket (the client left as it was sent): nothing to serve.
-    if (!raw) return serve({ id, settings, conn: null });
-    const adopt = (socket: Socket) =>
-      serve({ id, settings, conn: new NodeConn(socket, local, remote) });
-    if (!secure) {
-      // As the server's own listener: a reply may follow the client's FIN.
-      raw.allowHalfOpen = true;
-      adopt(raw);
-    } else {
-      secure.start(raw, adopt, () => serve({ id, settings, conn: null }));
-    }
-  };
-}
+import type { ToWorker } from "../src/pool/messages.ts";
+import { serveParent } from "../src/pool/worker_main.ts";
+import { takeOver } from "./_take_over.ts";
 
 /** The first line of standard input; stdin is let go after it. */
 function readLine(): Promise<string> {

@@ -9,7 +9,7 @@
 
 import type * as net from "node:net";
 import * as tls from "node:tls";
-import { SocketError, toSocketError } from "../src/errors.ts";
+import { SocketError, toSocketError, WorkerError } from "../src/errors.ts";
 import { ReadQueue } from "../src/io/push_queue.ts";
 import {
   CLOSE_LINGER_MS,
@@ -44,6 +44,24 @@ export function plain(chunk: Uint8Array): Uint8Array {
 export function handleFd(owner: unknown): number | undefined {
   const fd = (owner as { _handle?: { fd?: unknown } })._handle?.fd;
   return typeof fd === "number" && fd >= 0 ? fd : undefined;
+}
+
+/**
+ * The socket behind `conn`, to hand to a worker (a child or a thread), no
+ * longer `conn`'s to read; `undefined` when the client left before (a
+ * reset): the message then goes alone and the worker ends the request
+ * quietly, as a listener drops such a client unreported.
+ */
+export function handOver(
+  conn: StreamConn<SocketAddress>,
+): net.Socket | undefined {
+  const released = conn instanceof NodeConn ? conn.release() : undefined;
+  if (released === undefined) {
+    throw new WorkerError(
+      "this connection cannot be handed to a worker: it was not accepted paused by node:net, or was read from",
+    );
+  }
+  return released === "gone" ? undefined : released;
 }
 
 /** A `node:net` socket as a {@linkcode StreamConn}. */

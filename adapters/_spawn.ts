@@ -16,7 +16,7 @@ import type {
   SocketAddress,
   StreamConn,
 } from "../src/transport.ts";
-import { NodeConn } from "./_node_conn.ts";
+import { handOver } from "./_node_conn.ts";
 
 /**
  * Spawns `command` with `args`, its stdout and stderr shared with this
@@ -55,19 +55,10 @@ export function spawnWithIpc(
     },
     pass(message: unknown, conn?: StreamConn<SocketAddress>): Promise<void> {
       let socket: Socket | undefined;
-      if (conn !== undefined) {
-        const released = conn instanceof NodeConn ? conn.release() : undefined;
-        // A client that left (a reset) before the handover: the message
-        // goes alone and the child ends the request quietly, as a
-        // listener drops such a client unreported.
-        if (released !== "gone") socket = released;
-        if (released === undefined) {
-          return Promise.reject(
-            new WorkerError(
-              "this connection cannot be passed to a child: it was not accepted paused by node:net, or was read from",
-            ),
-          );
-        }
+      try {
+        socket = conn === undefined ? undefined : handOver(conn);
+      } catch (error) {
+        return Promise.reject(error);
       }
       if (!child.connected) {
         socket?.destroy();

@@ -1,14 +1,27 @@
 /**
- * The entry module of a worker thread on Node (`worker_threads`).
+ * The entry module of a worker thread on Node (`worker_threads`). Where
+ * Node can move a socket to a thread (24.20 and later), the server sends
+ * its connections here with `adopt` messages, each carrying its socket.
  *
  * @module
  */
 
 import { parentPort } from "node:worker_threads";
+import type { ToChild, ToWorker } from "../src/pool/messages.ts";
 import { serveParent } from "../src/pool/worker_main.ts";
+import { takeOver } from "./_take_over.ts";
 
 const port = parentPort!;
+let take: ReturnType<typeof takeOver> | undefined;
 serveParent({
   send: (message, transfer) => port.postMessage(message, transfer ?? []),
-  listen: (receive) => port.on("message", receive),
+  listen: (receive) =>
+    port.on("message", (message: ToWorker | ToChild & { socket?: unknown }) => {
+      if (message.t === "streams" || message.t === "adopt") {
+        take?.(message, "socket" in message ? message.socket : undefined);
+      } else receive(message);
+    }),
+  adopt: (serve) => {
+    take = takeOver(serve);
+  },
 });

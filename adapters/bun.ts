@@ -421,7 +421,12 @@ const NO_UNIX_DATAGRAM =
 export const driver: Driver = {
   name: "bun",
   unsupported(feature: DriverFeature): string | undefined {
-    return feature === "unixDatagram" ? NO_UNIX_DATAGRAM : undefined;
+    if (feature === "unixDatagram") return NO_UNIX_DATAGRAM;
+    // postMessage refuses sockets (DataCloneError), node:worker_threads too.
+    if (feature === "threadHandover") {
+      return "Bun's workers cannot take a socket; their connections are relayed";
+    }
+    return undefined;
   },
   listenTcp(options: TcpListenOptions): Promise<StreamListener<NetAddress>> {
     // Only node:net sockets can be passed to a child process.

@@ -410,11 +410,16 @@ function bindNow<T>(bind: () => T): Promise<T> {
 const NO_UNSTABLE_NET =
   'Deno\'s Unix datagram sockets need --unstable-net (or "unstable": ["net"] in deno.json); without it use UnixStreamServer, or UDPServer on 127.0.0.1';
 
+/** Deno's workers cannot take a socket: a `postMessage` empties it. */
+const NO_THREAD_HANDOVER =
+  "Deno's workers cannot take a socket; their connections are relayed";
+
 /** The Deno driver. */
 export const driver: Driver = {
   name: "deno",
   unsupported(feature: DriverFeature): string | undefined {
     if (feature === "unixDatagram" && !unstableNet()) return NO_UNSTABLE_NET;
+    if (feature === "threadHandover") return NO_THREAD_HANDOVER;
     return undefined;
   },
   listenTcp(options: TcpListenOptions): Promise<StreamListener<NetAddress>> {

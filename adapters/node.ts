@@ -26,6 +26,7 @@ import {
   NotSupportedError,
   SocketError,
   toSocketError,
+  WorkerError,
 } from "../src/errors.ts";
 import { AcceptQueue, DatagramQueue, truncate } from "../src/io/push_queue.ts";
 import type {
@@ -50,7 +51,13 @@ import type {
 import { childFlags } from "./_child_flags.ts";
 import { nearDescriptorLimit } from "./_descriptors.ts";
 import type { HandshakeGate } from "./_handshakes.ts";
-import { handleFd, NodeConn, plain, secureHandshakes } from "./_node_conn.ts";
+import {
+  handleFd,
+  handOver,
+  NodeConn,
+  plain,
+  secureHandshakes,
+} from "./_node_conn.ts";
 import { spawnWithIpc } from "./_spawn.ts";
 import { bindUnixPath } from "./_unix_path.ts";
 
@@ -204,10 +211,23 @@ class NodeDatagramEndpoint<A extends SocketAddress>
   }
 }
 
+/** Whether this is Node itself (not Deno's or Bun's emulation) at `major.minor` or later. */
+function nodeAtLeast(major: number, minor: number): boolean {
+  const versions = process.versions as Record<string, string | undefined>;
+  if (versions.bun || versions.deno) return false;
+  const [have, haveMinor] = (versions.node ?? "0.0").split(".").map(Number);
+  return have > major || (have === major && haveMinor >= minor);
+}
+
+/**
+ * Node moves a TCP socket to a worker thread from 24.20 on (#64225; 25
+ * does not). Deno's and Bun's `node:worker_threads` cannot.
+ */
+const MOVES_SOCKETS_TO_THREADS = nodeAtLeast(26, 0) ||
+  (nodeAtLeast(24, 20) && !nodeAtLeast(25, 0));
+
 function checkReusePort(udp = false): void {
-  const versions =
-    (globalThis as { process?: { versions?: Record<string, string> } })
-      .process?.versions ?? {};
+  const versions = process.versions as Record<string, string | undefined>;
   if (udp && versions.deno) {
     // Deno's node:dgram accepts the option, then fails with EADDRINUSE.
     throw new NotSupportedError(
@@ -215,8 +235,7 @@ function checkReusePort(udp = false): void {
     );
   }
   if (versions.bun || versions.deno) return;
-  const [major, minor] = (versions.node ?? "0.0").split(".").map(Number);
-  if (major < 22 || (major === 22 && minor < 12)) {
+  if (!nodeAtLeast(22, 12)) {
     throw new NotSupportedError(
       `allowReusePort needs Node 22.12 or later (this is Node ${versions.node}); Node ignores it silently before that`,
     );
@@ -231,6 +250,9 @@ export const driver: Driver = {
   name: "node",
   unsupported(feature: DriverFeature): string | undefined {
     if (feature === "unixDatagram") return NO_UNIX_DATAGRAM;
+    if (feature === "threadHandover" && !MOVES_SOCKETS_TO_THREADS) {
+      return "worker threads take sockets from Node 24.20 on";
+    }
     if (feature === "processes" && process.versions.deno) {
       return "the node driver starts Node-style children; on Deno use the native driver (adapters/deno.ts) for ForkingMixIn";
     }
@@ -338,6 +360,42 @@ export const driver: Driver = {
       send(message: unknown, transfer?: ArrayBuffer[]): void {
         if (alive) worker.postMessage(message, transfer);
       },
+      pass: MOVES_SOCKETS_TO_THREADS
+        ? (message: unknown, conn?: StreamConn<SocketAddress>) => {
+          if (conn === undefined) {
+            if (alive) worker.postMessage(message);
+            return Promise.resolve();
+          }
+          let socket: net.Socket | undefined;
+          try {
+            socket = handOver(conn);
+          } catch (error) {
+            return Promise.reject(error);
+          }
+          if (!alive) {
+            socket?.destroy();
+            return Promise.reject(new WorkerError("the worker is gone"));
+          }
+          if (!socket) {
+            worker.postMessage(message);
+            return Promise.resolve();
+          }
+          try {
+            // The socket moves: the worker gets its handle, and this
+            // thread's copy is destroyed as it goes.
+            worker.postMessage(
+              { ...(message as object), socket },
+              [socket] as unknown as Parameters<Worker["postMessage"]>[1],
+            );
+          } catch (error) {
+            socket.destroy();
+            return Promise.reject(
+              new WorkerError(`could not pass to the worker: ${error}`),
+            );
+          }
+          return Promise.resolve();
+        }
+        : undefined,
       async terminate(): Promise<void> {
         alive = false;
         await worker.terminate();

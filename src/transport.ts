@@ -133,8 +133,16 @@ export interface UnixDatagramBindOptions {
   mode?: number;
 }
 
-/** A feature some drivers cannot offer on some runtimes. */
-export type DriverFeature = "unixDatagram" | "threads" | "processes";
+/**
+ * A feature some drivers cannot offer on some runtimes. `threadHandover`:
+ * a TCP connection from a `passable` listener moves to a worker thread
+ * ({@linkcode WorkerLink.pass}), which serves it itself.
+ */
+export type DriverFeature =
+  | "unixDatagram"
+  | "threads"
+  | "processes"
+  | "threadHandover";
 
 /**
  * One runtime's socket implementation.
@@ -208,11 +216,13 @@ export interface WorkerLink {
    */
   send(message: unknown, transfer?: ArrayBuffer[]): void;
   /**
-   * Hands a connection to the worker, which serves it itself
-   * ({@linkcode ChildProcessHandle.pass}); absent where the worker cannot
-   * take one, and its connections are relayed through {@linkcode send}.
+   * Sends `message` with `conn` itself, which moves to the worker and is
+   * served there, as {@linkcode ChildProcessHandle.pass} does for a child;
+   * without `conn`, in order with the connections. Absent where the driver
+   * cannot move a socket to a thread (`unsupported("threadHandover")`):
+   * connections are then relayed through {@linkcode send}.
    */
-  pass?(message: unknown, conn: StreamConn<SocketAddress>): Promise<void>;
+  pass?(message: unknown, conn?: StreamConn<SocketAddress>): Promise<void>;
   /** Stops the worker; resolves once it is gone. */
   terminate(): Promise<void>;
 }

@@ -2,6 +2,8 @@
 // command per connection: the first line says what to do.
 
 import process from "node:process";
+import { streamConnOf } from "../src/io/stream_socket.ts";
+import { RemoteConn } from "../src/pool/remote_conn.ts";
 import {
   DatagramRequestHandler,
   StreamRequestHandler,
@@ -50,6 +52,13 @@ export class Commands extends StreamRequestHandler<WorkerServer> {
         await this.wfile.write(`${hostname} ${port}\n`);
         return;
       }
+      case "held": // whether this worker holds the socket or gets it relayed
+        await this.wfile.write(
+          streamConnOf(this.request) instanceof RemoteConn
+            ? "relayed\n"
+            : "own\n",
+        );
+        return;
       case "wait": // replies once the client sends a second line
         await this.wfile.write(`waiting ${server.workerId}\n`);
         await this.rfile.readline();

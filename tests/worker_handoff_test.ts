@@ -12,6 +12,8 @@ import * as tls from "node:tls";
 import {
   ForkingTCPServer,
   ForkingUnixStreamServer,
+  ThreadingTCPServer,
+  ThreadingUnixStreamServer,
   WorkerError,
 } from "../mod.ts";
 import { Commands } from "./_pool_handlers.ts";
@@ -19,6 +21,7 @@ import {
   Client,
   collectingErrors,
   connectUnix,
+  DRIVERS,
   exchange,
   LOCAL,
   makeCertificate,
@@ -259,6 +262,119 @@ describe(`ForkingMixIn hands connections to its children [${RUNTIME}]`, () => {
       assert.match(await exchange(port, "who\n"), /^2 /);
       await server.shutdown();
       await serving;
+    },
+  );
+});
+
+describe(`ThreadingMixIn hands TCP connections to its threads [${RUNTIME}]`, () => {
+  // The runtime's own driver; the node one on Deno and Bun relays alike.
+  const driver = DRIVERS[0];
+  const cannot = driver.unsupported("threadHandover");
+  const expected = cannot ? "relayed\n" : "own\n";
+
+  /** A served pool of one thread. */
+  async function threads<
+    S extends ThreadingTCPServer | ThreadingUnixStreamServer,
+  >(
+    server: S,
+  ): Promise<S & { stop(): Promise<void> }> {
+    server.poolSize = 1;
+    await server.ready();
+    const loop = server.serveForever({ pollInterval: 10 });
+    return Object.assign(server, {
+      async stop() {
+        await server.shutdown();
+        await loop;
+      },
+    });
+  }
+
+  it(
+    `a thread serves a TCP connection ${cannot ? "relayed" : "itself"}`,
+    LIMIT,
+    async () => {
+      await using server = await threads(
+        new ThreadingTCPServer(LOCAL, Commands),
+      );
+      assert.equal(
+        await exchange(server.serverAddress.port, "held\n"),
+        expected,
+      );
+      await server.stop();
+    },
+  );
+
+  it("a thread runs the TLS handshake and drops a silent client", {
+    ...LIMIT,
+    skip: cannot,
+  }, async () => {
+    const pem = makeCertificate();
+    await using server = await threads(
+      new ThreadingTCPServer(LOCAL, Commands, {
+        tls: { ...pem, handshakeTimeout: 300 },
+      }),
+    );
+    const port = server.serverAddress.port;
+    const silent = await Client.connect(port);
+    try {
+      const client = await Client.fromSocket(
+        tls.connect({
+          port,
+          host: "127.0.0.1",
+          ca: pem.cert,
+          servername: "localhost",
+        }),
+        "secureConnect",
+      );
+      try {
+        await client.write("held\n");
+        assert.equal(await client.readAll(), "own\n");
+      } finally {
+        client.close();
+      }
+      assert.ok(await silent.closedWithin(5000), "the handshake limit holds");
+      assert.ok(await until(() => server.activeConnections === 0));
+    } finally {
+      silent.close();
+    }
+    await server.stop();
+  });
+
+  it("a thread reads the PROXY header", LIMIT, async () => {
+    await using server = await threads(
+      new ThreadingTCPServer(LOCAL, Commands, { proxyProtocol: true }),
+    );
+    assert.equal(
+      await exchange(
+        server.serverAddress.port,
+        "PROXY TCP4 192.0.2.7 192.0.2.1 4242 80\r\naddr\n",
+      ),
+      "192.0.2.7 4242\n",
+    );
+    await server.stop();
+  });
+
+  it(
+    "a Unix stream connection is relayed: no runtime moves one to a thread",
+    LIMIT,
+    async () => {
+      const dir = tempDir();
+      try {
+        const path = `${dir.path}/s`;
+        await using server = await threads(
+          new ThreadingUnixStreamServer({ path }, Commands),
+        );
+        const client = await connectUnix(path);
+        try {
+          await client.write("held\n");
+          assert.equal(await client.readAll(), "relayed\n");
+        } finally {
+          client.close();
+        }
+        await server.stop();
+      } finally {
+        dir.remove();
+      }
     },
   );
 });

@@ -145,9 +145,14 @@ export function poolMixIn<T extends PoolableServerClass>(
       this.#location = location;
     }
 
-    /** Child processes take the connections over; threads get them relayed. */
-    get [PASSES_CONNECTIONS](): boolean {
-      return policy.kind === "process";
+    /**
+     * Child processes take the connections over; threads do where the
+     * driver can move a TCP socket to one, and get them relayed elsewhere.
+     */
+    [PASSES_CONNECTIONS](family: "tcp" | "unix"): boolean {
+      if (policy.kind === "process") return true;
+      return family === "tcp" &&
+        this.driver.unsupported("threadHandover") === undefined;
     }
 
     get activeWorkers(): number {

@@ -35,7 +35,8 @@ export interface ParentPort {
   listen(receive: (message: ToWorker) => void): void;
   /**
    * Sets the function that receives the connections the server hands over
-   * (a child process's IPC channel), ready to serve: TLS done.
+   * (over a child's IPC channel, or in a Node thread's messages), ready to
+   * serve: TLS done.
    */
   adopt?(receive: (connection: Adopted) => void): void;
 }

@@ -52,9 +52,9 @@ export interface PoolSettings {
   report: (error: Error) => void;
   driver: Driver;
   /**
-   * Set when child processes take the server's connections over (their
-   * descriptors, through the IPC channel) instead of having their bytes
-   * relayed: what they apply to them.
+   * Set when the workers take the server's connections over (their
+   * descriptors: a child's IPC channel, or a socket moved to a thread)
+   * instead of having their bytes relayed: what they apply to them.
    */
   handoff?: HandoffSettings;
 }
@@ -327,6 +327,7 @@ export class WorkerPool {
       link = driver.startThread(events);
       slot.link = link;
       slot.pid = undefined;
+      this.#sendHandoff(link);
       link.send(init);
       return;
     }
@@ -338,14 +339,20 @@ export class WorkerPool {
       link = started;
       slot.link = started;
       slot.pid = started.pid;
-      const handoff = this.#settings.handoff;
-      // Before any connection, on the same channel, which keeps the order.
-      if (handoff) {
-        const streams: ToChild = { t: "streams", settings: handoff };
-        started.pass(streams).catch(() => {});
-      }
+      this.#sendHandoff(started);
       started.send(init);
     }, (error) => this.#notStarted(slot, error));
+  }
+
+  /**
+   * Tells a worker that takes connections over what to apply to them:
+   * before any connection, on the channel they come by, which keeps order.
+   */
+  #sendHandoff(link: WorkerLink): void {
+    const handoff = this.#settings.handoff;
+    if (!handoff) return;
+    const streams: ToChild = { t: "streams", settings: handoff };
+    link.pass?.(streams).catch(() => {});
   }
 
   /**

@@ -102,10 +102,10 @@ export function checkTlsOptions(tls: unknown): TlsOptions | undefined {
 }
 
 /**
- * Marks a server whose connections are served by child processes that
- * take them over: its listener accepts them unread, and leaves TLS and the
- * PROXY header to the child. A getter on the class, since the server binds
- * in its constructor.
+ * Marks a server whose connections are served by workers that take them
+ * over: its listener accepts them unread, and leaves TLS and the PROXY
+ * header to the worker. A method on the class, given the listener's
+ * family (`"tcp"` or `"unix"`), since the server binds in its constructor.
  */
 export const PASSES_CONNECTIONS: unique symbol = Symbol("passes connections");
 
@@ -122,10 +122,14 @@ export interface HandoffSettings {
   idleTimeout: number | null;
 }
 
-/** Whether `server` has its connections taken over by children. */
+/** Whether `server` has its connections taken over by its workers. */
 export function passesConnections(server: object): boolean {
-  return (server as { [PASSES_CONNECTIONS]?: boolean })[PASSES_CONNECTIONS] ===
-    true;
+  const { [PASSES_CONNECTIONS]: passes, addressFamily } = server as {
+    [PASSES_CONNECTIONS]?: (family: "tcp" | "unix") => boolean;
+    addressFamily?: string;
+  };
+  return typeof passes === "function" &&
+    passes.call(server, addressFamily === "AF_UNIX" ? "unix" : "tcp");
 }
 
 /**

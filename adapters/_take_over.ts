@@ -1,0 +1,50 @@
+/**
+ * A worker's side of a handover: the server's settings first, then each
+ * connection it moves here with its socket, served here as its own
+ * listener would (the TLS handshake first, bounded the same way). Child
+ * processes get them over their IPC channel (`_child.ts`), Node's worker
+ * threads in a `postMessage` (`_thread_node.ts`).
+ *
+ * @module
+ */
+
+import type { Socket } from "node:net";
+import type { ToChild } from "../src/pool/messages.ts";
+import type { Adopted } from "../src/pool/worker_main.ts";
+import type { HandoffSettings } from "../src/server/stream_server.ts";
+import { NodeConn, secureHandshakes } from "./_node_conn.ts";
+
+/**
+ * Returns the listener for what the server sends about handed-over
+ * connections; `handle` is the socket that came with an `adopt`.
+ */
+export function takeOver(
+  serve: (connection: Adopted) => void,
+): (message: ToChild, handle: unknown) => void {
+  let settings: HandoffSettings = {
+    proxyHeaderTimeout: null,
+    idleTimeout: null,
+  };
+  let secure: ReturnType<typeof secureHandshakes> | undefined;
+  return (message, handle) => {
+    if (message?.t === "streams") {
+      settings = message.settings;
+      if (settings.tls) secure = secureHandshakes(settings.tls, () => {});
+      return;
+    }
+    if (message?.t !== "adopt") return;
+    const { id, local, remote } = message;
+    const raw = handle as Socket | undefined;
+    // No socket (the client left as it was sent): nothing to serve.
+    if (!raw) return serve({ id, settings, conn: null });
+    const adopt = (socket: Socket) =>
+      serve({ id, settings, conn: new NodeConn(socket, local, remote) });
+    if (!secure) {
+      // As the server's own listener: a reply may follow the client's FIN.
+      raw.allowHalfOpen = true;
+      adopt(raw);
+    } else {
+      secure.start(raw, adopt, () => serve({ id, settings, conn: null }));
+    }
+  };
+}
