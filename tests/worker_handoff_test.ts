@@ -91,6 +91,14 @@ async function heldByChildOnly(
   );
 }
 
+/** A TLS client of `port`, handshake done, trusting `ca`. */
+function tlsClient(port: number, ca: string): Promise<Client> {
+  return Client.fromSocket(
+    tls.connect({ port, host: "127.0.0.1", ca, servername: "localhost" }),
+    "secureConnect",
+  );
+}
+
 /** A served pool of one child, and the way to stop it. */
 async function serving<S extends ForkingTCPServer | ForkingUnixStreamServer>(
   server: S,
@@ -158,15 +166,7 @@ describe(`ForkingMixIn hands connections to its children [${RUNTIME}]`, () => {
     const port = server.serverAddress.port;
     const silent = await Client.connect(port);
     try {
-      const client = await Client.fromSocket(
-        tls.connect({
-          port,
-          host: "127.0.0.1",
-          ca: pem.cert,
-          servername: "localhost",
-        }),
-        "secureConnect",
-      );
+      const client = await tlsClient(port, pem.cert);
       await handedOver(
         server,
         client,
@@ -317,15 +317,7 @@ describe(`ThreadingMixIn hands TCP connections to its threads [${RUNTIME}]`, () 
     const port = server.serverAddress.port;
     const silent = await Client.connect(port);
     try {
-      const client = await Client.fromSocket(
-        tls.connect({
-          port,
-          host: "127.0.0.1",
-          ca: pem.cert,
-          servername: "localhost",
-        }),
-        "secureConnect",
-      );
+      const client = await tlsClient(port, pem.cert);
       try {
         await client.write("held\n");
         assert.equal(await client.readAll(), "own\n");
