@@ -2,7 +2,9 @@
 // itself: no byte passes the server's process. Checked in /proc: the
 // connection's socket is one of the child's descriptors and none of the
 // server's. TLS handshakes, the PROXY header and the idle cut run in the
-// child; a child killed mid-request is replaced and its client reported.
+// child; a child killed mid-request is replaced and its client reported; a
+// killed server takes its children with it. Threads take TCP connections
+// over where the runtime can move a socket to one (Node 24.20 and later).
 
 import assert from "node:assert/strict";
 import { readdirSync, readFileSync, readlinkSync } from "node:fs";
@@ -29,6 +31,7 @@ import {
   tempDir,
   until,
 } from "./_helpers.ts";
+import { Program } from "./_program.ts";
 
 const LIMIT = { timeout: 30_000 };
 const skip = process.platform === "linux"
@@ -89,6 +92,15 @@ async function heldByChildOnly(
     await until(() => !socketInodes(process.pid).has(inode), 2000),
     "the server does not",
   );
+}
+
+/** Whether process `pid` still runs (a zombie counts as gone). */
+function alive(pid: number): boolean {
+  try {
+    return !/^\S+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, "utf8"));
+  } catch {
+    return false;
+  }
 }
 
 /** A TLS client of `port`, handshake done, trusting `ca`. */
@@ -234,6 +246,33 @@ describe(`ForkingMixIn hands connections to its children [${RUNTIME}]`, () => {
       await serving;
     },
   );
+
+  it("no child outlives a server killed mid-request", {
+    ...LIMIT,
+    skip,
+  }, async () => {
+    await using program = new Program(
+      new URL("./_forking_server.ts", import.meta.url),
+    );
+    const port = await program.port();
+    const [, list] = await program.waitFor(/children (.+)\n/);
+    const children = list.split(" ").map(Number);
+    const client = await Client.connect(port);
+    try {
+      await client.write("wait\n");
+      assert.match(await client.readUntil("\n"), /^waiting/);
+      process.kill(program.pid, "SIGKILL");
+      await program.exited();
+      // The child holding the client's socket goes too, closing it.
+      assert.ok(await client.closedWithin(10_000), "the client is let go");
+      assert.ok(
+        await until(() => children.every((pid) => !alive(pid)), 10_000),
+        `children left: ${children.filter(alive)}`,
+      );
+    } finally {
+      client.close();
+    }
+  });
 
   it(
     "replaces a child killed mid-request and reports its client",
