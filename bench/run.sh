@@ -6,10 +6,15 @@
 #          raw_pull_echo.ts: the same raw API awaited one read at a time
 #   io100  the same echo on EventLoop, Threading and Forking TCP servers
 #   udp1, udp10  UDPServer against Deno.listenDatagram / Bun.udpSocket / node:dgram
+#          next to Python's ThreadingTCPServer and ForkingTCPServer
+#          (shared/bench/servers/py_echo.py)
 #   cpu10  a CPU-bound handler (about 1 ms per request), 10 clients, on
 #          TCPServer, EventLoop, Threading (2 workers) and Forking (2
-#          children), next to Python's TCPServer and ForkingTCPServer
-#          running shared/bench/servers/py_cpu.py
+#          children), next to Python's TCPServer, ThreadingTCPServer and
+#          ForkingTCPServer running shared/bench/servers/py_cpu.py
+# Each run also records the server's CPU time (its threads and children
+# included, from /proc): the summary shows CPU time per echo, steadier than
+# throughput on a shared machine.
 # Servers are pinned to CPU 0 and the load generator to CPU 1, except for
 # cpu10, where the workers need both cores (as the shared baseline did).
 #
@@ -43,7 +48,11 @@ run_with() { # runtime script args...
 server_cmd() { # server port
   local rt=${1%%-*} kind=${1#*-}
   case $rt in
-    python) echo "python3 $shared/servers/py_cpu.py ${kind#cpu} $2"; return ;;
+    python) case $kind in
+        cpu*) echo "python3 $shared/servers/py_cpu.py ${kind#cpu} $2" ;;
+        *) echo "python3 $shared/servers/py_echo.py $kind $2" ;;
+      esac
+      return ;;
   esac
   case $kind in
     raw) case $rt in
@@ -80,7 +89,12 @@ servers() { # workload runtime
     *) echo "$2-raw $2-tcpserver" ;;
   esac
 }
-python_servers() { case $1 in cpu10) echo "python-cputcp python-cpuforking" ;; esac; }
+python_servers() {
+  case $1 in
+    io100) echo "python-threading python-forking" ;;
+    cpu10) echo "python-cputcp python-cputhreading python-cpuforking" ;;
+  esac
+}
 # Pinning: one core for the server, except where workers need both.
 pin_server() { case $1 in cpu*) echo "taskset -c 0,1" ;; *) echo "taskset -c 0" ;; esac; }
 pin_client() { case $1 in cpu*) echo "taskset -c 0,1" ;; *) echo "taskset -c 1" ;; esac; }
@@ -107,9 +121,14 @@ for round in $(seq "$ROUNDS"); do
       $(pin_server "$w") $(server_cmd "$s" "$PORT") >"$log" 2>&1 &
       pid=$!
       if ! wait_ready "$w" "$PORT" "$log"; then echo "$s did not start" >&2; kill "$pid" 2>/dev/null; continue; fi
+      # A warm-up run of its own, so the CPU time counted is the measured run's.
       # shellcheck disable=SC2046
-      line=$($(pin_client "$w") "$work/loadgen" --port "$PORT" --duration "$SECONDS_EACH" --warmup 1 $(workload_args "$w"))
-      echo "{\"round\":$round,\"server\":\"$s\",\"workload\":\"$w\",\"result\":$line}" >> "$results"
+      $(pin_client "$w") "$work/loadgen" --port "$PORT" --duration 1 --warmup 0 $(workload_args "$w") >/dev/null 2>&1 || true
+      t0=$(python3 "$here/cpu_ticks.py" "$pid")
+      # shellcheck disable=SC2046
+      line=$($(pin_client "$w") "$work/loadgen" --port "$PORT" --duration "$SECONDS_EACH" --warmup 0 $(workload_args "$w"))
+      t1=$(python3 "$here/cpu_ticks.py" "$pid")
+      echo "{\"round\":$round,\"server\":\"$s\",\"workload\":\"$w\",\"cpu_ticks\":$((t1 - t0)),\"ticks_per_s\":$(getconf CLK_TCK),\"result\":$line}" >> "$results"
       # Forking servers' children exit when their server's link closes.
       kill "$pid" 2>/dev/null
       wait "$pid" 2>/dev/null || true

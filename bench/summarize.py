@@ -11,11 +11,16 @@ rows = defaultdict(list)
 for line in open(sys.argv[1]):
     r = json.loads(line)
     res = r["result"]
-    rows[(r["workload"], r["server"])].append((res["per_second"], res["p99_us"], res["errors"]))
+    # Server CPU time (threads and children included) per echo, in us.
+    cpu = None
+    if "cpu_ticks" in r and res.get("exchanges"):
+        cpu = r["cpu_ticks"] * 1e6 / r["ticks_per_s"] / res["exchanges"]
+    rows[(r["workload"], r["server"])].append((res["per_second"], res["p99_us"], res["errors"], cpu))
 
 
 def med(key, i):
-    return statistics.median(x[i] for x in rows[key])
+    values = [x[i] for x in rows[key] if x[i] is not None]
+    return statistics.median(values) if values else float("nan")
 
 
 def errors(*keys):
@@ -46,23 +51,31 @@ GROUPS = {
     "io100": ("raw", ["raw", "rawpull", "eventloop", "threading", "forking"]),
     "cpu10": ("cputcpserver", ["cputcpserver", "cpueventloop", "cputhreading", "cpuforking"]),
 }
+PYTHON = {"io100": ["threading", "forking"], "cpu10": ["cputcp", "cputhreading", "cpuforking"]}
 for w, (ref, kinds) in GROUPS.items():
     if not any(k[0] == w for k in rows):
         continue
-    print(f"| {w} | server | per s | x {ref} | p99 us | errors |")
-    print("| --- | --- | --- | --- | --- | --- |")
-    if w == "cpu10":
-        base = (w, "python-cputcp")
-        for kind in ("cputcp", "cpuforking"):
-            key = (w, f"python-{kind}")
-            if key in rows and base in rows:
-                print(f"| {w} | python {kind[3:]} | {med(key, 0):,.0f} | {med(key, 0) / med(base, 0):.2f} "
-                      f"| {med(key, 1):,.0f} | {errors(key)} |")
+    # CPU per echo against the event loop of the same runtime (python: its
+    # threading server), the ratio the pools' targets are set in.
+    print(f"| {w} | server | per s | x {ref} | CPU us per echo | CPU x eventloop | p99 us | errors |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
+    pbase = (w, "python-cputcp" if w == "cpu10" else "python-threading")
+    pcpu = (w, "python-cputhreading" if w == "cpu10" else "python-threading")
+    for kind in PYTHON.get(w, []):
+        key = (w, f"python-{kind}")
+        if key in rows:
+            ratio = f"{med(key, 0) / med(pbase, 0):.2f}" if pbase in rows and w == "cpu10" else "-"
+            cratio = f"{med(key, 3) / med(pcpu, 3):.2f}" if pcpu in rows else "-"
+            print(f"| {w} | python {kind.removeprefix('cpu')} | {med(key, 0):,.0f} | {ratio} "
+                  f"| {med(key, 3):.2f} | {cratio} (python) | {med(key, 1):,.0f} | {errors(key)} |")
     for rt in ("deno", "bun", "node"):
         base = (w, f"{rt}-{ref}")
+        loop = (w, f"{rt}-{'cpueventloop' if w == 'cpu10' else 'eventloop'}")
         for kind in kinds:
             key = (w, f"{rt}-{kind}")
             if key in rows and base in rows:
+                cratio = f"{med(key, 3) / med(loop, 3):.2f}" if loop in rows else "-"
                 print(f"| {w} | {rt} {kind.removeprefix('cpu')} | {med(key, 0):,.0f} "
-                      f"| {med(key, 0) / med(base, 0):.2f} | {med(key, 1):,.0f} | {errors(key)} |")
+                      f"| {med(key, 0) / med(base, 0):.2f} | {med(key, 3):.2f} | {cratio} "
+                      f"| {med(key, 1):,.0f} | {errors(key)} |")
     print()
