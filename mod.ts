@@ -48,7 +48,9 @@ export { formatAddress, UNIX_PATH_MAX } from "./src/address.ts";
 export {
   closeOnSignals,
   type CloseOnSignalsOptions,
+  CTRL_C_GRACE,
   type SignalClosable,
+  type StoppingNotice,
 } from "./src/server/close_on_signals.ts";
 export {
   ErrorCode,

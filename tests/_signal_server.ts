@@ -1,6 +1,7 @@
 // A server for tests/shutdown_test.ts, run as its own process so signals
 // reach it and not the test runner:
-//   _signal_server.ts GRACE_MS|null
+//   _signal_server.ts GRACE_MS|null [sequential]
+// (an EventLoopTCPServer with that closeGrace, or a TCPServer)
 // Each client sends "hold\n" (answered "holding\n"), then, to finish, "go\n"
 // (answered "done\n"). `closeOnSignals` stops it; "closed" is printed once
 // `serverClose()` returns.
@@ -11,6 +12,7 @@ import {
   EventLoopTCPServer,
   formatAddress,
   StreamRequestHandler,
+  TCPServer,
 } from "../mod.ts";
 
 class Hold extends StreamRequestHandler {
@@ -22,11 +24,16 @@ class Hold extends StreamRequestHandler {
   }
 }
 
-const server = new EventLoopTCPServer(
-  { hostname: "127.0.0.1", port: 0 },
-  Hold,
-);
-server.closeGrace = process.argv[2] === "null" ? null : Number(process.argv[2]);
+const address = { hostname: "127.0.0.1", port: 0 };
+let server: TCPServer | EventLoopTCPServer;
+if (process.argv[3] === "sequential") server = new TCPServer(address, Hold);
+else {
+  const eventLoop = new EventLoopTCPServer(address, Hold);
+  eventLoop.closeGrace = process.argv[2] === "null"
+    ? null
+    : Number(process.argv[2]);
+  server = eventLoop;
+}
 closeOnSignals(server, {
   onClosed: (error) => console.log(error ? `failed: ${error}` : "closed"),
 });

@@ -7,6 +7,7 @@ import * as net from "node:net";
 import { describe, it } from "node:test";
 import {
   closeOnSignals,
+  CTRL_C_GRACE,
   EventLoopTCPServer,
   StreamRequestHandler,
 } from "../mod.ts";
@@ -157,6 +158,25 @@ describe(`closeOnSignals on ${RUNTIME}`, LIMIT, () => {
     }
   });
 
+  for (const kind of ["sequential", "event loop"]) {
+    it(`Ctrl-C with an idle client (${kind}): says what it waits for, closes it after ${CTRL_C_GRACE} ms, exits 0`, async () => {
+      await using server = new Program(SERVER, ["null", kind.split(" ")[0]]);
+      const client = await hold(await server.port());
+      try {
+        server.signal("SIGINT");
+        await server.waitFor(
+          /stopping; waiting up to 3 s for 1 connection; Ctrl-C again to stop now\n/,
+        );
+        // No reply will come: the client stays idle until the grace ends.
+        assert.equal(await client.closedWithin(CTRL_C_GRACE + 5000), true);
+        await server.waitFor(/closed\n/);
+        assert.equal(await server.exited(), 0);
+      } finally {
+        client.close();
+      }
+    });
+  }
+
   it("a second signal ends the process at once", async () => {
     await using server = new Program(SERVER, ["null"]);
     const client = await hold(await server.port());
@@ -171,7 +191,7 @@ describe(`closeOnSignals on ${RUNTIME}`, LIMIT, () => {
     }
   });
 
-  it("rejects signals it cannot handle", () => {
+  it("rejects signals and grace periods it cannot use", () => {
     const server = new EventLoopTCPServer(LOCAL, Waits, {
       bindAndActivate: false,
     });
@@ -180,6 +200,13 @@ describe(`closeOnSignals on ${RUNTIME}`, LIMIT, () => {
         // @ts-expect-error: wrong on purpose
         () => closeOnSignals(server, { signals }),
         /SIGINT/,
+      );
+    }
+    for (const grace of [-1, Infinity, "3000"]) {
+      assert.throws(
+        // @ts-expect-error: wrong on purpose
+        () => closeOnSignals(server, { grace }),
+        /grace must be null or a finite number/,
       );
     }
     server.serverClose();

@@ -9,7 +9,7 @@
 import { type Deferred, deferred, settlesBy } from "../_deferred.ts";
 import { TimeoutError } from "../errors.ts";
 import { checkDuration } from "../options.ts";
-import { SERVES_AT_CLOSE } from "../server/base_server.ts";
+import { RUNNING_REQUESTS, SERVES_AT_CLOSE } from "../server/base_server.ts";
 
 /**
  * Marks a server class whose `finishRequest` enforces `handlerTimeout`
@@ -149,6 +149,11 @@ export function EventLoopMixIn<T extends ServerClass>(
 
     get activeConnections(): number {
       return this.#active.size;
+    }
+
+    /** Every running handler's request. */
+    [RUNNING_REQUESTS](): unknown[] {
+      return [...this.#active.values()];
     }
 
     /**

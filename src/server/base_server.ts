@@ -34,6 +34,12 @@ export interface ServeForeverOptions {
  */
 export const SERVES_AT_CLOSE: unique symbol = Symbol("servesAtClose");
 
+/**
+ * Returns the requests a server is running now: `closeOnSignals` says how
+ * many it waits for, and ends those left when its grace period is over.
+ */
+export const RUNNING_REQUESTS: unique symbol = Symbol("running requests");
+
 /** A request that `getRequest()` produced, or why there is none. */
 type Slot<Req, Addr> = {
   done: boolean;
@@ -111,6 +117,8 @@ export abstract class BaseServer<Req, Addr> {
    */
   #alarm: ReturnType<typeof setTimeout> | undefined;
   #alarmAt = Infinity;
+  /** The requests `processRequest()` is serving (one, unless overridden). */
+  #running = new Set<Req>();
 
   /**
    * Stores the address and handler; opens nothing.
@@ -267,11 +275,25 @@ export abstract class BaseServer<Req, Addr> {
    * @param clientAddress The client's address.
    */
   async processRequest(request: Req, clientAddress: Addr): Promise<void> {
-    await this.finishRequest(
-      request,
-      await this.clientAddressOf(request, clientAddress),
-    );
-    await this.shutdownRequest(request);
+    this.#running.add(request);
+    try {
+      await this.finishRequest(
+        request,
+        await this.clientAddressOf(request, clientAddress),
+      );
+      await this.shutdownRequest(request);
+    } finally {
+      this.#running.delete(request);
+    }
+  }
+
+  /**
+   * The requests being served now.
+   *
+   * @ignore
+   */
+  [RUNNING_REQUESTS](): Req[] {
+    return [...this.#running];
   }
 
   /**

@@ -22,6 +22,11 @@ export const MAX_PACKET_SIZE_LIMIT = 1 << 20;
  */
 export abstract class DatagramServer<Addr extends SocketAddress>
   extends SocketServer<DatagramRequest<Addr>, Addr, DatagramEndpoint<Addr>> {
+  /** `"SOCK_DGRAM"` (Python's attribute): each request is a datagram. */
+  get socketType(): "SOCK_DGRAM" {
+    return "SOCK_DGRAM";
+  }
+
   /**
    * The longest datagram a request holds, in bytes (Python's
    * `max_packet_size`, 8192). A longer one is cut to this size, as

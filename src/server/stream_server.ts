@@ -146,6 +146,11 @@ export abstract class StreamServer<Addr extends SocketAddress>
   /** Cuts connections handed out and not yet closed that go idle. */
   #idle = new IdleWatch(() => this.#idleTimeout);
 
+  /** `"SOCK_STREAM"` (Python's attribute): each request is a connection. */
+  get socketType(): "SOCK_STREAM" {
+    return "SOCK_STREAM";
+  }
+
   /**
    * Milliseconds a connection may go without a byte arriving or a write
    * starting before the server closes it (default 300 000; `null` for
