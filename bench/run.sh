@@ -23,7 +23,7 @@
 #
 # Needs ../shared/bench (the C load generator and the reference servers)
 # beside the repository, or SHARED_BENCH=/path/to/shared/bench. Prints a
-# table of medians.
+# table of medians; RESULTS=file also keeps the raw JSON lines.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
@@ -126,8 +126,10 @@ for round in $(seq "$ROUNDS"); do
       $(pin_client "$w") "$work/loadgen" --port "$PORT" --duration 1 --warmup 0 $(workload_args "$w") >/dev/null 2>&1 || true
       t0=$(python3 "$here/cpu_ticks.py" "$pid")
       # shellcheck disable=SC2046
-      line=$($(pin_client "$w") "$work/loadgen" --port "$PORT" --duration "$SECONDS_EACH" --warmup 0 $(workload_args "$w"))
+      # A run with errors still prints its line (they are counted in it).
+      line=$($(pin_client "$w") "$work/loadgen" --port "$PORT" --duration "$SECONDS_EACH" --warmup 0 $(workload_args "$w")) || true
       t1=$(python3 "$here/cpu_ticks.py" "$pid")
+      if [ -z "$line" ]; then echo "$s: no result" >&2; kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null || true; continue; fi
       echo "{\"round\":$round,\"server\":\"$s\",\"workload\":\"$w\",\"cpu_ticks\":$((t1 - t0)),\"ticks_per_s\":$(getconf CLK_TCK),\"result\":$line}" >> "$results"
       # Forking servers' children exit when their server's link closes.
       kill "$pid" 2>/dev/null
@@ -136,3 +138,5 @@ for round in $(seq "$ROUNDS"); do
   done
 done
 python3 "$here/summarize.py" "$results"
+# Kept for a second look: RESULTS=path keeps the raw lines.
+if [ -n "${RESULTS:-}" ]; then cp "$results" "$RESULTS"; fi
