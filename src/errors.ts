@@ -296,3 +296,72 @@ export function toSocketError(error: unknown, fallbackCode: string): Error {
     { cause: error },
   );
 }
+
+/** The system codes in words, so messages read the same on every runtime. */
+const CODE_TEXT: Readonly<Record<string, string>> = {
+  EADDRINUSE: "address already in use",
+  EADDRNOTAVAIL: "address not available on this machine",
+  EACCES: "permission denied",
+  EPERM: "operation not permitted",
+  ENOENT: "no such file or directory",
+  ENOTFOUND: "host name not found",
+  ECONNRESET: "connection reset by peer",
+  ECONNREFUSED: "connection refused",
+  EPIPE: "connection closed",
+  ENOTCONN: "not connected",
+  EMSGSIZE: "message too long",
+  EDESTADDRREQ: "no address to send to",
+  EINVAL: "invalid argument",
+  EMFILE: "too many open files",
+  ENFILE: "too many open files in the system",
+  EIO: "input/output error",
+};
+
+/** Marks an error {@linkcode socketErrorAt} has already named. */
+const NAMED: unique symbol = Symbol("named");
+
+/**
+ * Names a {@linkcode SocketError}: what failed, where, and why, in the same
+ * words on every runtime: `listen on 127.0.0.1:8080: address already in
+ * use (EADDRINUSE)`. The error it replaces is its `cause`. Anything else
+ * (other errors, timeouts, errors already named) passes unchanged.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { SocketError, socketErrorAt } from "./errors.ts";
+ *
+ * const raw = new SocketError("EADDRINUSE", "Address in use (os error 98)");
+ * const error = socketErrorAt(raw, "listen on", "127.0.0.1:8080");
+ * assert.equal(
+ *   error.message,
+ *   "listen on 127.0.0.1:8080: address already in use (EADDRINUSE)",
+ * );
+ * assert.equal(error.cause, raw);
+ * ```
+ *
+ * @param error What a driver threw.
+ * @param operation What failed, as a verb and a preposition: `"listen
+ * on"`, `"recv from"`, `"send to"`.
+ * @param address The address concerned, as text.
+ * @returns The named error, or `error` itself.
+ */
+export function socketErrorAt(
+  error: unknown,
+  operation: string,
+  address: string,
+): unknown {
+  const prefix = `${operation} ${address}: `;
+  if (
+    !(error instanceof SocketError) || error instanceof TimeoutError ||
+    NAMED in error || error.message.startsWith(prefix) // named in a worker
+  ) return error;
+  const text = CODE_TEXT[error.code] ?? error.message;
+  const named = new SocketError(
+    error.code,
+    `${prefix}${text} (${error.code})`,
+    { cause: error },
+  );
+  Object.defineProperty(named, NAMED, { value: true });
+  return named;
+}

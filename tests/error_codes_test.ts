@@ -1,11 +1,12 @@
 // Every code in ErrorCode, provoked on real sockets on each runtime and
 // driver: the same `code` (and class) everywhere is what the constants
-// promise. A code added to ErrorCode without a case here fails the last test.
+// promise, and a SocketError's message is the same too: what failed, where,
+// why. A code added to ErrorCode without a case here fails the last test.
 
 import assert from "node:assert/strict";
 import { chmodSync } from "node:fs";
 import process from "node:process";
-import { describe, it } from "node:test";
+import { describe, it } from "./_testing.ts";
 import {
   BaseRequestHandler,
   type DatagramRequest,
@@ -53,6 +54,11 @@ interface Case {
   skip?: (driver: Driver) => string | undefined;
   /** Provokes the error and returns it. */
   provoke: (driver: Driver) => Promise<unknown>;
+  /**
+   * The message, the same on every runtime and driver: what failed, the
+   * address it concerns, why, and the code.
+   */
+  message?: RegExp;
 }
 
 /** What `run` throws or rejects with; fails the test if it succeeds. */
@@ -94,6 +100,8 @@ const NO_UNIX_DATAGRAM = (driver: Driver) => driver.unsupported("unixDatagram");
 const CASES: Record<Code, Case> = {
   EADDRINUSE: {
     type: SocketError,
+    message:
+      /^listen on 127\.0\.0\.1:\d+: address already in use \(EADDRINUSE\)$/,
     async provoke(driver) {
       await using first = new TCPServer(LOCAL, LineEcho, { driver });
       await first.ready();
@@ -104,6 +112,8 @@ const CASES: Record<Code, Case> = {
   },
   EADDRNOTAVAIL: {
     type: SocketError,
+    message:
+      /^listen on 192\.0\.2\.1:0: address not available on this machine \(EADDRNOTAVAIL\)$/,
     async provoke(driver) {
       // 192.0.2.0/24 is for documentation: never this machine's.
       const address = { hostname: "192.0.2.1", port: 0 };
@@ -113,6 +123,7 @@ const CASES: Record<Code, Case> = {
   },
   EACCES: {
     type: SocketError,
+    message: /^listen on ".+\/server\.sock": permission denied \(EACCES\)$/,
     skip: () =>
       process.getuid?.() === 0
         ? "root may bind anywhere; run the suite as a user to provoke EACCES"
@@ -134,6 +145,8 @@ const CASES: Record<Code, Case> = {
   },
   ENOENT: {
     type: SocketError,
+    message:
+      /^listen on ".+\/missing\/server\.sock": no such file or directory \(ENOENT\)$/,
     async provoke(driver) {
       const dir = tempDir();
       try {
@@ -149,6 +162,8 @@ const CASES: Record<Code, Case> = {
   },
   EPERM: {
     type: SocketError,
+    message:
+      /^listen on "\/sys\/socketserver-\d+\.sock": operation not permitted \(EPERM\)$/,
     skip: (driver) =>
       process.getuid?.() !== 0
         ? "needs root: sysfs refuses root a socket file with EPERM, and a user with EACCES first"
@@ -163,6 +178,8 @@ const CASES: Record<Code, Case> = {
   },
   ENOTFOUND: {
     type: SocketError,
+    message:
+      /^listen on no-such-host\.invalid:0: host name not found \(ENOTFOUND\)$/,
     async provoke(driver) {
       // .invalid never resolves (RFC 6761).
       const address = { hostname: "no-such-host.invalid", port: 0 };
@@ -172,6 +189,8 @@ const CASES: Record<Code, Case> = {
   },
   ECONNRESET: {
     type: SocketError,
+    message:
+      /^recv from 127\.0\.0\.1:\d+: connection reset by peer \(ECONNRESET\)$/,
     provoke(driver) {
       let reading: () => void;
       const started = new Promise<void>((resolve) => reading = resolve);
@@ -193,6 +212,7 @@ const CASES: Record<Code, Case> = {
   },
   EPIPE: {
     type: SocketError,
+    message: /^send to 127\.0\.0\.1:\d+: connection closed \(EPIPE\)$/,
     provoke(driver) {
       class Flood extends StreamRequestHandler {
         override async handle() {
@@ -209,6 +229,7 @@ const CASES: Record<Code, Case> = {
   },
   EMSGSIZE: {
     type: SocketError,
+    message: /^sendto 127\.0\.0\.1:\d+: message too long \(EMSGSIZE\)$/,
     async provoke(driver) {
       const errors: unknown[] = [];
       class Huge extends DatagramRequestHandler {
@@ -232,6 +253,8 @@ const CASES: Record<Code, Case> = {
   },
   EDESTADDRREQ: {
     type: SocketError,
+    message:
+      /^sendto an unnamed Unix socket: the sender bound no path, so no reply can reach it \(EDESTADDRREQ\)$/,
     skip: NO_UNIX_DATAGRAM,
     async provoke(driver) {
       const dir = tempDir();
@@ -366,7 +389,9 @@ const CASES: Record<Code, Case> = {
 
 for (const driver of DRIVERS) {
   describe(`error codes [${driver.name} driver on ${RUNTIME}]`, () => {
-    for (const [code, { type, skip, provoke }] of Object.entries(CASES)) {
+    for (
+      const [code, { type, skip, provoke, message }] of Object.entries(CASES)
+    ) {
       it(
         code,
         { timeout: 30_000, skip: skip?.(driver) },
@@ -374,6 +399,7 @@ for (const driver of DRIVERS) {
           const error = await provoke(driver);
           assert.ok(error instanceof type, `${code}: got ${error}`);
           assert.equal((error as { code?: unknown }).code, code, String(error));
+          if (message) assert.match(error.message, message);
         },
       );
     }

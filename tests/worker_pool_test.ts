@@ -5,12 +5,13 @@
 
 import assert from "node:assert/strict";
 import process from "node:process";
-import { describe, it } from "node:test";
+import { describe, it } from "./_testing.ts";
 import {
   ForkingMixIn,
   ForkingTCPServer,
   ForkingUDPServer,
   ForkingUnixStreamServer,
+  StreamRequestHandler,
   TCPServer,
   ThreadingMixIn,
   ThreadingTCPServer,
@@ -405,6 +406,19 @@ for (const { kind, Mix, TCP, UDP, Unix } of KINDS) {
         );
         assert.equal(server.closed, true);
         assert.equal(server.activeWorkers, 0);
+        // A module workers cannot import: the error names the export too.
+        class Unreachable extends StreamRequestHandler {
+          static module = new URL("./_no_such_module.ts", import.meta.url).href;
+        }
+        const lost = sized(new TCP(LOCAL, Unreachable), 1);
+        await assert.rejects(
+          lost.ready(),
+          (error: Error) =>
+            error instanceof WorkerError &&
+            /cannot import Unreachable from \S+_no_such_module\.ts/.test(
+              error.message,
+            ),
+        );
       },
     );
 

@@ -4,7 +4,8 @@
  * @module
  */
 
-import { SocketError } from "../errors.ts";
+import { describeAddress } from "../address.ts";
+import { SocketError, socketErrorAt } from "../errors.ts";
 import { toBytes } from "./bytes.ts";
 import type {
   DatagramEndpoint,
@@ -64,10 +65,14 @@ export class DatagramSocket<A extends SocketAddress = NetAddress> {
     if ("path" in address && address.path === "") {
       throw new SocketError(
         "EDESTADDRREQ",
-        "cannot send to an unnamed Unix socket: the sender did not bind a path",
+        "sendto an unnamed Unix socket: the sender bound no path, so no reply can reach it (EDESTADDRREQ)",
       );
     }
-    await this.#endpoint.send(bytes, address);
+    try {
+      await this.#endpoint.send(bytes, address);
+    } catch (error) {
+      throw socketErrorAt(error, "sendto", describeAddress(address));
+    }
     return bytes.length;
   }
 }

@@ -204,7 +204,7 @@ async function loadHandler(
     loaded = await importHandlerModule(() => import(module));
   } catch (error) {
     throw new Error(
-      `a worker could not import the handler module ${module}: ${
+      `cannot import ${exportName} from ${module}: ${
         error instanceof Error ? error.message : String(error)
       }`,
       { cause: error },

@@ -8,7 +8,12 @@
 
 import { deferred } from "../_deferred.ts";
 import { resolveDriver } from "../driver.ts";
-import { NotSupportedError, ServerClosedError } from "../errors.ts";
+import { describeAddress } from "../address.ts";
+import {
+  NotSupportedError,
+  ServerClosedError,
+  socketErrorAt,
+} from "../errors.ts";
 import type { RequestHandlerClass } from "../handler/base_handler.ts";
 import { checkOptionKeys } from "../options.ts";
 import type { Driver, SocketAddress } from "../transport.ts";
@@ -192,7 +197,13 @@ export abstract class SocketServer<
       this.serverAddress = { ...socket.address };
     } catch (error) {
       this.#bound = false;
-      throw error;
+      const datagrams = (this as { socketType?: string }).socketType ===
+        "SOCK_DGRAM";
+      throw socketErrorAt(
+        error,
+        datagrams ? "bind" : "listen on",
+        describeAddress(this.serverAddress),
+      );
     }
   }
 
