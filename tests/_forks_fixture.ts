@@ -3,7 +3,7 @@
 // test run, whose runner flags must not reach the children.
 
 import assert from "node:assert/strict";
-import { it } from "node:test";
+import { it } from "./_testing.ts";
 import { ForkingTCPServer } from "../mod.ts";
 import { Commands } from "./_pool_handlers.ts";
 import { exchange, LOCAL } from "./_helpers.ts";

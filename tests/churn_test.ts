@@ -7,7 +7,7 @@
 
 import assert from "node:assert/strict";
 import * as net from "node:net";
-import { describe, it } from "node:test";
+import { describe, it } from "./_testing.ts";
 import { EventLoopTCPServer, StreamRequestHandler } from "../mod.ts";
 import {
   collectingErrors,

@@ -7,7 +7,7 @@
 
 import assert from "node:assert/strict";
 import * as dgram from "node:dgram";
-import { describe, it } from "node:test";
+import { describe, it } from "./_testing.ts";
 import {
   BaseRequestHandler,
   type DatagramRequest,

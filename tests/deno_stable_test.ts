@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import process from "node:process";
-import { describe, it } from "node:test";
+import { describe, it } from "./_testing.ts";
 import { fileURLToPath } from "node:url";
 import { RUNTIME } from "./_helpers.ts";
 

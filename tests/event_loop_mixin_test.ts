@@ -3,7 +3,7 @@
 // checklist's threading cases (90-95) as they apply to event-loop tasks.
 
 import assert from "node:assert/strict";
-import { describe, it } from "node:test";
+import { describe, it } from "./_testing.ts";
 import {
   DatagramRequestHandler,
   EventLoopMixIn,

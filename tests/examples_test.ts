@@ -3,7 +3,7 @@
 // client, so none of them rots.
 
 import assert from "node:assert/strict";
-import { describe, it } from "node:test";
+import { describe, it } from "./_testing.ts";
 import { Program } from "./_program.ts";
 import {
   Client,

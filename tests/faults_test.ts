@@ -5,7 +5,7 @@
 // or hangs is covered in worker_pool_test.ts.)
 
 import assert from "node:assert/strict";
-import { describe, it } from "node:test";
+import { describe, it } from "./_testing.ts";
 import {
   EventLoopTCPServer,
   StreamRequestHandler,

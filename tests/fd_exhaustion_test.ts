@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import * as net from "node:net";
-import { describe, it } from "node:test";
+import { describe, it } from "./_testing.ts";
 import { Client, DRIVERS, RUNTIME, sleep } from "./_helpers.ts";
 import { Program } from "./_program.ts";
 

@@ -4,7 +4,7 @@
 // clients are served after the burst.
 
 import assert from "node:assert/strict";
-import { describe, it } from "node:test";
+import { describe, it } from "./_testing.ts";
 import { EventLoopTCPServer, StreamRequestHandler } from "../mod.ts";
 import { burst, floodSkip } from "./_flood.ts";
 import {

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import process from "node:process";
-import { describe, it } from "node:test";
+import { describe, it } from "./_testing.ts";
 import { RUNTIME } from "./_helpers.ts";
 
 const FIXTURE = new URL("./_forks_fixture.ts", import.meta.url).pathname;

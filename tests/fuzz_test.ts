@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import * as net from "node:net";
 import process from "node:process";
-import { describe, it } from "node:test";
+import { describe, it } from "./_testing.ts";
 import {
   DatagramRequestHandler,
   EventLoopTCPServer,

@@ -8,7 +8,7 @@
 
 import assert from "node:assert/strict";
 import * as net from "node:net";
-import { describe, it } from "node:test";
+import { describe, it } from "./_testing.ts";
 import { RUNTIME, sleep, tempDir } from "./_helpers.ts";
 import { freePort, HAProxy, haproxySkip } from "./_haproxy.ts";
 import { Program } from "./_program.ts";

@@ -5,7 +5,7 @@
 
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { describe, it } from "node:test";
+import { describe, it } from "./_testing.ts";
 import { exchange, RUNTIME, sleep } from "./_helpers.ts";
 import { Program } from "./_program.ts";
 

@@ -4,7 +4,7 @@
 // `send-proxy-v2`, over IPv4 and IPv6.
 
 import assert from "node:assert/strict";
-import { describe, it } from "node:test";
+import { describe, it } from "./_testing.ts";
 import {
   type Driver,
   EventLoopTCPServer,

@@ -4,7 +4,7 @@
 // disconnect, reset or stall.
 
 import assert from "node:assert/strict";
-import { describe, it } from "node:test";
+import { describe, it } from "./_testing.ts";
 import {
   BaseRequestHandler,
   type Driver,

@@ -3,7 +3,7 @@
 // must fail before any socket is opened.
 
 import assert from "node:assert/strict";
-import { describe, it } from "node:test";
+import { describe, it } from "./_testing.ts";
 import {
   BaseRequestHandler,
   formatAddress,

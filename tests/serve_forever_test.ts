@@ -3,7 +3,7 @@
 // and the DECIDE items this library fixes (see the README's deviations).
 
 import assert from "node:assert/strict";
-import { describe, it } from "node:test";
+import { describe, it } from "./_testing.ts";
 import { BaseRequestHandler, StreamRequestHandler, TCPServer } from "../mod.ts";
 import {
   Client,

@@ -4,7 +4,7 @@
 
 import assert from "node:assert/strict";
 import * as net from "node:net";
-import { describe, it } from "node:test";
+import { describe, it } from "./_testing.ts";
 import {
   closeOnSignals,
   CTRL_C_GRACE,

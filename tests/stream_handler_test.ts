@@ -2,7 +2,7 @@
 // the checklist's StreamRequestHandler cases) and the readline limit.
 
 import assert from "node:assert/strict";
-import { describe, it } from "node:test";
+import { describe, it } from "./_testing.ts";
 import {
   DEFAULT_LINE_LIMIT,
   LineTooLongError,

@@ -3,7 +3,7 @@
 // test_TCPServer, test_tcpserver_bind_leak and test_context_manager.
 
 import assert from "node:assert/strict";
-import { describe, it } from "node:test";
+import { describe, it } from "./_testing.ts";
 import {
   BaseRequestHandler,
   NotSupportedError,

@@ -4,7 +4,7 @@
 // closed, at once or at tls.handshakeTimeout, and real clients are served.
 
 import assert from "node:assert/strict";
-import { before, describe, it } from "node:test";
+import { before, describe, it } from "./_testing.ts";
 import * as net from "node:net";
 import * as tls from "node:tls";
 import { TCPServer, UnixStreamServer } from "../mod.ts";

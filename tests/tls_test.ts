@@ -3,7 +3,7 @@
 // goes on; the certificate comes from openssl at test time.
 
 import assert from "node:assert/strict";
-import { before, describe, it } from "node:test";
+import { before, describe, it } from "./_testing.ts";
 import * as tls from "node:tls";
 import { type NetAddress, TCPServer, UnixStreamServer } from "../mod.ts";
 import {

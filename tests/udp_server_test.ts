@@ -2,7 +2,7 @@
 // and the checklist's UDP cases (76-82), plus many clients, errors and IPv6.
 
 import assert from "node:assert/strict";
-import { describe, it } from "node:test";
+import { describe, it } from "./_testing.ts";
 import {
   BaseRequestHandler,
   type DatagramRequest,

@@ -17,7 +17,7 @@ import {
 } from "node:fs";
 import { relative } from "node:path";
 import process from "node:process";
-import { describe, it } from "node:test";
+import { describe, it } from "./_testing.ts";
 import { Worker } from "node:worker_threads";
 import { SocketError, UnixStreamServer } from "../mod.ts";
 import {

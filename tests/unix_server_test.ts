@@ -11,7 +11,7 @@ import {
   readFileSync,
   writeFileSync,
 } from "node:fs";
-import { describe, it } from "node:test";
+import { describe, it } from "./_testing.ts";
 import {
   type DatagramRequest,
   DatagramRequestHandler,

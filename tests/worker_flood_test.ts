@@ -6,7 +6,7 @@
 
 import assert from "node:assert/strict";
 import * as net from "node:net";
-import { describe, it } from "node:test";
+import { describe, it } from "./_testing.ts";
 import { ForkingTCPServer, SocketError, ThreadingTCPServer } from "../mod.ts";
 import { Commands } from "./_pool_handlers.ts";
 import {

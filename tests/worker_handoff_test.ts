@@ -9,7 +9,7 @@
 import assert from "node:assert/strict";
 import { readdirSync, readFileSync, readlinkSync } from "node:fs";
 import process from "node:process";
-import { describe, it } from "node:test";
+import { describe, it } from "./_testing.ts";
 import * as tls from "node:tls";
 import {
   ForkingTCPServer,

@@ -4,7 +4,7 @@
 // no token on any command line, no byte from any link; clients are served.
 
 import assert from "node:assert/strict";
-import { describe, it } from "node:test";
+import { describe, it } from "./_testing.ts";
 import process from "node:process";
 import { ForkingTCPServer } from "../mod.ts";
 import { Commands } from "./_pool_handlers.ts";

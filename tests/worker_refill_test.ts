@@ -6,7 +6,7 @@
 
 import assert from "node:assert/strict";
 import process from "node:process";
-import { describe, it } from "node:test";
+import { describe, it } from "./_testing.ts";
 import { ForkingTCPServer, WorkerError } from "../mod.ts";
 import { Commands } from "./_pool_handlers.ts";
 import {
