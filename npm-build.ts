@@ -6,7 +6,9 @@
  * script writes `package.json` from `deno.json` and copies README and
  * LICENSE.
  *
- *   deno run -A npm-build.ts        # then: cd npm && npm pack
+ *   deno run -A npm-build.ts          # then: cd npm && npm pack
+ *   deno run -A npm-build.ts --pack   # packs it into dist/ and prints how
+ *                                     # to install it in another project
  *
  * @module
  */
@@ -98,3 +100,38 @@ for (const file of ["README.md", "LICENSE"]) {
   await Deno.copyFile(new URL(file, root), new URL(file, out));
 }
 console.log(`built ${pkg.name}@${pkg.version} in npm/`);
+
+if (Deno.args.includes("--pack")) await pack();
+
+/**
+ * Packs npm/ into dist/ and prints how another project installs the
+ * tarball: the package is not published, on npm or on JSR.
+ */
+async function pack(): Promise<void> {
+  const dist = new URL("dist/", root);
+  await Deno.mkdir(dist, { recursive: true });
+  const { success, stdout } = await new Deno.Command("npm", {
+    args: ["pack", "--silent", "--pack-destination", dist.pathname],
+    cwd: out,
+    stdout: "piped",
+    stderr: "inherit",
+  }).output();
+  if (!success) Deno.exit(1);
+  const file = new TextDecoder().decode(stdout).trim().split("\n").pop()!;
+  const tarball = new URL(file, dist).pathname;
+  const source = (path: string) => new URL(path, root).href;
+  console.log(`
+${pkg.name} is not published (not on npm, not on JSR). This tarball is the
+package; install it into another project:
+
+  npm install ${tarball}
+  bun add ${tarball}
+
+Deno imports the sources of this clone instead; in the project's deno.json:
+
+  "imports": {
+    "${pkg.name}": "${source(config.exports["."])}"
+  }
+
+then: import { TCPServer } from "${pkg.name}";`);
+}
