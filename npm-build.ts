@@ -63,6 +63,26 @@ try {
   await Deno.remove(tsconfigPath);
 }
 
+// tsc points each source map at the .ts file in this repository
+// (`../../src/x.ts` from `npm/src/x.js.map`), outside the package once it
+// is installed. The maps carry their sources inline, so name each source
+// beside its map instead: stack traces then show the package's own paths.
+for await (const map of mapFiles(out)) {
+  const json = JSON.parse(await Deno.readTextFile(map)) as {
+    sources: string[];
+  };
+  json.sources = json.sources.map((source) => source.split("/").pop()!);
+  await Deno.writeTextFile(map, JSON.stringify(json));
+}
+
+/** Every `.map` file under `dir`. */
+async function* mapFiles(dir: URL): AsyncGenerator<URL> {
+  for await (const entry of Deno.readDir(dir)) {
+    if (entry.isDirectory) yield* mapFiles(new URL(`${entry.name}/`, dir));
+    else if (entry.name.endsWith(".map")) yield new URL(entry.name, dir);
+  }
+}
+
 /** `./mod.ts` to `./mod.js` (or `.d.ts`). */
 const built = (path: string, ext: string) => path.replace(/\.ts$/, ext);
 

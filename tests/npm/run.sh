@@ -31,3 +31,21 @@ for version in $NODE_VERSIONS; do
 done
 "$bin/tsc" -p tsconfig.json
 echo "ok - types.ts type-checks against the package"
+
+# Every source map names a source inside the package (its content is
+# inline), so stack traces never point outside node_modules/<package>.
+"$bin/node" -e '
+const { readdirSync, readFileSync } = require("node:fs");
+const { dirname, resolve, sep } = require("node:path");
+const pkg = resolve("node_modules/@socketserver/socketserver");
+const maps = readdirSync(pkg, { recursive: true }).filter((f) => f.endsWith(".map"));
+if (maps.length === 0) throw new Error("no source maps in the package");
+for (const map of maps) {
+  for (const source of JSON.parse(readFileSync(resolve(pkg, map), "utf8")).sources) {
+    const at = resolve(pkg, dirname(map), source);
+    if (!at.startsWith(pkg + sep)) throw new Error(`${map} points outside the package: ${source}`);
+  }
+}
+console.log(`ok - ${maps.length} source maps point inside the package`);
+'
+
