@@ -332,7 +332,7 @@ const NAMED: unique symbol = Symbol("named");
  * import { SocketError, socketErrorAt } from "./errors.ts";
  *
  * const raw = new SocketError("EADDRINUSE", "Address in use (os error 98)");
- * const error = socketErrorAt(raw, "listen on", "127.0.0.1:8080");
+ * const error = socketErrorAt(raw, "listen on", "127.0.0.1:8080") as Error;
  * assert.equal(
  *   error.message,
  *   "listen on 127.0.0.1:8080: address already in use (EADDRINUSE)",
