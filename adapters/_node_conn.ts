@@ -9,7 +9,7 @@
 
 import type * as net from "node:net";
 import * as tls from "node:tls";
-import { SocketError, toSocketError, WorkerError } from "../src/errors.ts";
+import { connectionError, SocketError, WorkerError } from "../src/errors.ts";
 import { ReadQueue } from "../src/io/push_queue.ts";
 import {
   CLOSE_LINGER_MS,
@@ -20,7 +20,7 @@ import {
 import { HandshakeGate } from "./_handshakes.ts";
 
 /** A write failure; Node's own "stream closed" errors become `EPIPE`. */
-function writeError(error: unknown): Error {
+function writeError(error: unknown, peer: SocketAddress): Error {
   const code = (error as { code?: unknown } | null)?.code;
   // A socket destroyed under a pending write: the connection is closed.
   if (
@@ -28,11 +28,11 @@ function writeError(error: unknown): Error {
     (code.startsWith("ERR_STREAM") || code === "ERR_SOCKET_CLOSED" ||
       code === "ECANCELED")
   ) {
-    return new SocketError("EPIPE", "the connection is closed", {
+    error = new SocketError("EPIPE", "the connection is closed", {
       cause: error,
     });
   }
-  return toSocketError(error, "EPIPE");
+  return connectionError(error, "EPIPE", "send to", peer);
 }
 
 /** A plain Uint8Array view, so results compare equal on every runtime. */
@@ -96,7 +96,11 @@ export class NodeConn<A extends SocketAddress> implements StreamConn<A> {
     );
     socket.on("data", (chunk: Uint8Array) => input.push(plain(chunk)));
     socket.on("end", () => input.end());
-    socket.on("error", (error) => input.end(toSocketError(error, "EIO")));
+    socket.on(
+      "error",
+      (error) =>
+        input.end(connectionError(error, "EIO", "recv from", remoteAddress)),
+    );
     socket.on("close", () => input.end());
   }
 
@@ -139,7 +143,8 @@ export class NodeConn<A extends SocketAddress> implements StreamConn<A> {
       return Promise.resolve();
     }
     return new Promise((resolve, reject) => {
-      settle = (error) => error ? reject(writeError(error)) : resolve();
+      settle = (error) =>
+        error ? reject(writeError(error, this.remoteAddress)) : resolve();
     });
   }
 

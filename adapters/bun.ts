@@ -21,6 +21,7 @@
 
 import { type Deferred, deferred } from "../src/_deferred.ts";
 import {
+  connectionError,
   NotSupportedError,
   SocketError,
   toSocketError,
@@ -167,9 +168,24 @@ class BunConn<A extends SocketAddress> implements StreamConn<A> {
     this.#closed = true;
     clearTimeout(this.#lingerTimer);
     this.endHandshake?.();
-    this.input.end(error ? toSocketError(error, "ECONNRESET") : undefined);
-    const failure = new SocketError("EPIPE", "the connection is closed");
+    this.input.end(
+      error
+        ? connectionError(error, "ECONNRESET", "recv from", this.remoteAddress)
+        : undefined,
+    );
+    if (this.#unsent.length === 0) return;
+    const failure = this.#closedError();
     for (const pending of this.#unsent.splice(0)) pending.done.reject(failure);
+  }
+
+  /** A write to a closed connection. */
+  #closedError(): Error {
+    return connectionError(
+      new SocketError("EPIPE", "the connection is closed"),
+      "EPIPE",
+      "send to",
+      this.remoteAddress,
+    );
   }
 
   onDrain(): void {
@@ -195,19 +211,11 @@ class BunConn<A extends SocketAddress> implements StreamConn<A> {
   }
 
   write(data: Uint8Array): Promise<void> {
-    if (this.#closed) {
-      return Promise.reject(
-        new SocketError("EPIPE", "the connection is closed"),
-      );
-    }
+    if (this.#closed) return Promise.reject(this.#closedError());
     if (this.#unsent.length === 0) {
       const n = this.#socket.write(data);
       if (n === data.length) return Promise.resolve();
-      if (n < 0) {
-        return Promise.reject(
-          new SocketError("EPIPE", "the connection is closed"),
-        );
-      }
+      if (n < 0) return Promise.reject(this.#closedError());
       data = data.subarray(n);
     }
     const done = deferred();
@@ -344,7 +352,9 @@ function streamHandlers<A extends SocketAddress>(
     end: (socket) => socket.data?.input.end(),
     close: (socket, error) => socket.data?.onClose(error),
     error: (socket, error) =>
-      socket.data?.input.end(toSocketError(error, "EIO")),
+      socket.data?.input.end(
+        connectionError(error, "EIO", "recv from", socket.data.remoteAddress),
+      ),
   };
 }
 

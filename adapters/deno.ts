@@ -24,11 +24,13 @@
  */
 
 import {
+  connectionError,
   NotSupportedError,
   ServerClosedError,
   SocketError,
   toSocketError,
 } from "../src/errors.ts";
+import { ReadSize } from "../src/io/read_size.ts";
 import { DEFAULT_READ_BUFFER_SIZE } from "../src/transport.ts";
 import type {
   ChildProcessHandle,
@@ -192,6 +194,7 @@ class DenoStreamConn<A extends SocketAddress> implements StreamConn<A> {
   readBufferSize: number = DEFAULT_READ_BUFFER_SIZE;
   #conn: DenoConn;
   #scratch: Uint8Array | undefined;
+  #size = new ReadSize();
   #reading = false;
   #closed = false;
   /** The last write still in flight; later writes queue behind it. */
@@ -205,19 +208,24 @@ class DenoStreamConn<A extends SocketAddress> implements StreamConn<A> {
 
   async read(): Promise<Uint8Array | null> {
     if (this.#closed) return null;
-    // One scratch buffer per connection; each chunk is copied out at its size.
-    if (this.#scratch?.length !== this.readBufferSize) {
+    // One scratch buffer per connection, as large as its reads need (an
+    // idle client's pending read holds it); each chunk is copied out.
+    const size = this.#size.next(this.readBufferSize);
+    if (this.#scratch?.length !== size) {
       if (this.#scratch) spareScratch(this.#scratch);
-      this.#scratch = takeScratch(this.readBufferSize);
+      this.#scratch = takeScratch(size);
     }
     const scratch = this.#scratch;
     let chunk: Uint8Array | null;
     this.#reading = true;
     try {
       const n = await this.#conn.read(scratch);
+      if (n !== null) this.#size.record(n, size);
       chunk = n === null ? null : scratch.slice(0, n);
     } catch (error) {
-      if (!this.#closed) throw toSocketError(error, "EIO");
+      if (!this.#closed) {
+        throw connectionError(error, "EIO", "recv from", this.remoteAddress);
+      }
       chunk = null;
     } finally {
       this.#reading = false;
@@ -247,7 +255,12 @@ class DenoStreamConn<A extends SocketAddress> implements StreamConn<A> {
 
   async #writeAll(data: Uint8Array): Promise<void> {
     if (this.#closed) {
-      throw new SocketError("EPIPE", "the connection is closed");
+      throw connectionError(
+        new SocketError("EPIPE", "the connection is closed"),
+        "EPIPE",
+        "send to",
+        this.remoteAddress,
+      );
     }
     try {
       // Deno writes partially under backpressure: loop until all is taken.
@@ -256,12 +269,10 @@ class DenoStreamConn<A extends SocketAddress> implements StreamConn<A> {
         offset += await this.#conn.write(data.subarray(offset));
       }
     } catch (error) {
-      if (this.#closed) {
-        throw new SocketError("EPIPE", "the connection is closed", {
-          cause: error,
-        });
-      }
-      throw toSocketError(error, "EPIPE");
+      const failure = this.#closed
+        ? new SocketError("EPIPE", "the connection is closed", { cause: error })
+        : error;
+      throw connectionError(failure, "EPIPE", "send to", this.remoteAddress);
     }
   }
 
@@ -271,7 +282,7 @@ class DenoStreamConn<A extends SocketAddress> implements StreamConn<A> {
     try {
       await this.#conn.closeWrite();
     } catch (error) {
-      throw toSocketError(error, "ENOTCONN");
+      throw connectionError(error, "ENOTCONN", "send to", this.remoteAddress);
     }
   }
 
@@ -344,6 +355,7 @@ class DenoDatagramEndpoint<A extends SocketAddress>
   #toAddress: (addr: DenoAddr) => A;
   #toDeno: (address: A) => DenoAddr;
   #scratch: Uint8Array | undefined;
+  #size = new ReadSize();
   #reading = false;
   #closed = false;
 

@@ -5,6 +5,8 @@
  * @module
  */
 
+import { describeAddress } from "./address.ts";
+
 /**
  * Error codes this library sets on the errors it throws. System codes keep
  * their POSIX names; the library's own codes start with `ERR_`.
@@ -364,4 +366,41 @@ export function socketErrorAt(
   );
   Object.defineProperty(named, NAMED, { value: true });
   return named;
+}
+
+/**
+ * A connection's failed read (`"recv from"`) or write (`"send to"`) as a
+ * {@linkcode SocketError} named by {@linkcode socketErrorAt}: drivers call
+ * it where the runtime's error arrives, so no read or write pays for it.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { connectionError } from "./errors.ts";
+ *
+ * const raw = Object.assign(new Error("read ECONNRESET"), { code: "ECONNRESET" });
+ * const peer = { hostname: "127.0.0.1", port: 5555 };
+ * assert.equal(
+ *   connectionError(raw, "EIO", "recv from", peer).message,
+ *   "recv from 127.0.0.1:5555: connection reset by peer (ECONNRESET)",
+ * );
+ * ```
+ *
+ * @param error What the runtime threw.
+ * @param fallbackCode The code to use when `error` carries none.
+ * @param operation `"recv from"` or `"send to"`.
+ * @param peer The connection's remote address.
+ * @returns The named error (the library's own errors pass unchanged).
+ */
+export function connectionError(
+  error: unknown,
+  fallbackCode: string,
+  operation: "recv from" | "send to",
+  peer: unknown,
+): Error {
+  return socketErrorAt(
+    toSocketError(error, fallbackCode),
+    operation,
+    describeAddress(peer),
+  ) as Error;
 }

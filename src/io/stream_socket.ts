@@ -6,8 +6,7 @@
  */
 
 import { settlesBy } from "../_deferred.ts";
-import { describeAddress } from "../address.ts";
-import { socketErrorAt, TimeoutError } from "../errors.ts";
+import { TimeoutError } from "../errors.ts";
 import { checkDuration } from "../options.ts";
 import type { SocketAddress, StreamConn } from "../transport.ts";
 import { toBytes } from "./bytes.ts";
@@ -156,7 +155,7 @@ export class StreamSocket {
       if (chunk.length <= bufsize) return chunk;
       this.unread(chunk.subarray(bufsize));
       return chunk.subarray(0, bufsize);
-    }, this.#readFailed);
+    });
   }
 
   /**
@@ -232,25 +231,9 @@ export class StreamSocket {
   readChunk(): Promise<Uint8Array | null> {
     if (this.#unread.length > 0) return Promise.resolve(this.#unread.pop()!);
     if (this.#eof || this.#closed) return Promise.resolve(null);
-    if (this.#canReadDirect()) {
-      return this.#conn.read().then(this.#noteEnd, this.#readFailed);
-    }
-    return this.#readWithin().catch(this.#readFailed);
+    if (this.#canReadDirect()) return this.#conn.read().then(this.#noteEnd);
+    return this.#readWithin();
   }
-
-  /** A failed read, rethrown naming the peer (timeouts pass as they are). */
-  #readFailed = (error: unknown): never => {
-    throw socketErrorAt(
-      error,
-      "recv from",
-      describeAddress(this.remoteAddress),
-    );
-  };
-
-  /** A failed write, rethrown naming the peer. */
-  #writeFailed = (error: unknown): never => {
-    throw socketErrorAt(error, "send to", describeAddress(this.remoteAddress));
-  };
 
   /** Whether a read may go straight to the connection (no timeout to race). */
   #canReadDirect(): boolean {
@@ -297,9 +280,8 @@ export class StreamSocket {
 
   #write(bytes: Uint8Array): Promise<void> {
     this.#activity++;
-    const written = this.#conn.write(bytes).then(undefined, this.#writeFailed);
-    if (this.#timeout === null) return written;
-    return within(written, this.#timeout, "send");
+    if (this.#timeout === null) return this.#conn.write(bytes);
+    return within(this.#conn.write(bytes), this.#timeout, "send");
   }
 }
 
