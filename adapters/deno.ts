@@ -206,8 +206,8 @@ class DenoStreamConn<A extends SocketAddress> implements StreamConn<A> {
     this.remoteAddress = address(conn.remoteAddr);
   }
 
-  async read(): Promise<Uint8Array | null> {
-    if (this.#closed) return null;
+  read(): Promise<Uint8Array | null> {
+    if (this.#closed) return Promise.resolve(null);
     // One scratch buffer per connection, as large as its reads need (an
     // idle client's pending read holds it); each chunk is copied out.
     const size = this.#size.next(this.readBufferSize);
@@ -215,24 +215,32 @@ class DenoStreamConn<A extends SocketAddress> implements StreamConn<A> {
       if (this.#scratch) spareScratch(this.#scratch);
       this.#scratch = takeScratch(size);
     }
-    const scratch = this.#scratch;
-    let chunk: Uint8Array | null;
     this.#reading = true;
-    try {
-      const n = await this.#conn.read(scratch);
-      if (n !== null) this.#size.record(n, size);
-      chunk = n === null ? null : scratch.slice(0, n);
-    } catch (error) {
-      if (!this.#closed) {
-        throw connectionError(error, "EIO", "recv from", this.remoteAddress);
-      }
-      chunk = null;
-    } finally {
-      this.#reading = false;
+    // Not async: a waiting read holds two callbacks made once per
+    // connection instead of a suspended frame made per read.
+    return this.#conn.read(this.#scratch).then(this.#onRead, this.#onFailed);
+  }
+
+  #onRead = (n: number | null): Uint8Array | null => {
+    this.#reading = false;
+    const scratch = this.#scratch!;
+    let chunk: Uint8Array | null = null;
+    if (n !== null) {
+      this.#size.record(n, scratch.length);
+      chunk = scratch.slice(0, n);
     }
     if (this.#closed) this.#releaseScratch();
     return chunk;
-  }
+  };
+
+  #onFailed = (error: unknown): null => {
+    this.#reading = false;
+    if (!this.#closed) {
+      throw connectionError(error, "EIO", "recv from", this.remoteAddress);
+    }
+    this.#releaseScratch();
+    return null;
+  };
 
   /** Gives the scratch buffer back once no read can write into it. */
   #releaseScratch(): void {

@@ -150,11 +150,14 @@ export async function runHandler<Req, Addr, Srv>(
     s: Srv,
   ) => BaseRequestHandler<Req, Addr, Srv>;
   const handler = new Handler(request, clientAddress, server);
-  await handler.setup();
+  // setup() and finish() are mostly synchronous: no await, no extra turn.
+  const setup = handler.setup();
+  if (setup instanceof Promise) await setup;
   try {
     await handler.handle();
   } finally {
-    await handler.finish();
+    const finish = handler.finish();
+    if (finish instanceof Promise) await finish;
   }
 }
 

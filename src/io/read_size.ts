@@ -9,8 +9,8 @@
  * @module
  */
 
-/** The size a connection starts with, and never goes below: 2 KiB. */
-export const MIN_READ_SIZE = 2048;
+/** The size a connection starts with, and never goes below: 1 KiB. */
+export const MIN_READ_SIZE = 1024;
 
 /** Small reads in a row before the size halves. */
 const SHRINK_AFTER = 4;
