@@ -90,18 +90,16 @@ export class NodeConn<A extends SocketAddress> implements StreamConn<A> {
     this.#held = held;
     this.localAddress = localAddress;
     this.remoteAddress = remoteAddress;
-    const input = this.#input = new ReadQueue(
-      () => socket.pause(),
-      () => socket.resume(),
-    );
+    const input = this.#input = new ReadQueue(socket);
+    const end = () => input.end();
     socket.on("data", (chunk: Uint8Array) => input.push(plain(chunk)));
-    socket.on("end", () => input.end());
+    socket.on("end", end);
     socket.on(
       "error",
       (error) =>
         input.end(connectionError(error, "EIO", "recv from", remoteAddress)),
     );
-    socket.on("close", () => input.end());
+    socket.on("close", end);
   }
 
   get readBufferSize(): number {

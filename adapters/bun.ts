@@ -153,7 +153,7 @@ class BunConn<A extends SocketAddress> implements StreamConn<A> {
     this.#socket = socket;
     this.localAddress = localAddress;
     this.remoteAddress = remoteAddress;
-    this.input = new ReadQueue(() => socket.pause(), () => socket.resume());
+    this.input = new ReadQueue(socket);
   }
 
   get readBufferSize(): number {

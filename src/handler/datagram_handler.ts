@@ -66,23 +66,31 @@ export class DatagramRequestHandler<
   packet!: Uint8Array;
   /** The server's socket (shared by all requests; do not close it). */
   socket!: DatagramSocket<Addr>;
-  /** Reads the payload by size or by line. */
-  rfile!: SocketReader;
   /** Collects the reply. */
   wfile!: SocketWriter;
   #reply!: PacketBuffer;
+  /** Made on first use: most handlers read `packet` and never `rfile`. */
+  #rfile: SocketReader | undefined;
 
-  /** Opens `rfile` over the payload and an empty `wfile`. */
+  /** Reads the payload by size or by line. */
+  get rfile(): SocketReader {
+    return this.#rfile ??= new SocketReader(new PacketSource(this.packet));
+  }
+
+  set rfile(reader: SocketReader) {
+    this.#rfile = reader;
+  }
+
+  /** Opens `rfile` over the payload (when first read) and an empty `wfile`. */
   override setup(): void {
     [this.packet, this.socket] = this.request;
-    this.rfile = new SocketReader(new PacketSource(this.packet));
     this.#reply = new PacketBuffer();
     this.wfile = new SocketWriter(this.#reply);
   }
 
   /** Sends what `wfile` collected to `clientAddress` as one datagram. */
   override async finish(): Promise<void> {
-    this.rfile.close();
+    this.#rfile?.close();
     this.wfile.close();
     await this.socket.sendto(this.#reply.value(), this.clientAddress);
   }

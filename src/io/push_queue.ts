@@ -27,7 +27,10 @@ import {
  * import { ReadQueue } from "./push_queue.ts";
  *
  * const events: string[] = [];
- * const queue = new ReadQueue(() => events.push("pause"), () => events.push("resume"));
+ * const queue = new ReadQueue({
+ *   pause: () => events.push("pause"),
+ *   resume: () => events.push("resume"),
+ * });
  * queue.readBufferSize = 4;
  * queue.push(new Uint8Array(5));
  * assert.deepEqual(events, ["pause"]);
@@ -37,11 +40,18 @@ import {
  * assert.equal(await queue.read(), null);
  * ```
  */
+/** What a {@linkcode ReadQueue} pauses and resumes: the socket. */
+export interface Flow {
+  /** Stops the runtime reading the socket. */
+  pause(): unknown;
+  /** Starts it again. */
+  resume(): unknown;
+}
+
 export class ReadQueue {
   /** Queued bytes past which the socket is paused. */
   readBufferSize: number = DEFAULT_READ_BUFFER_SIZE;
-  #pause: () => void;
-  #resume: () => void;
+  #flow: Flow;
   #chunks: Uint8Array[] = [];
   #queued = 0;
   #paused = false;
@@ -59,12 +69,12 @@ export class ReadQueue {
   };
 
   /**
-   * @param pause Stops the runtime reading the socket.
-   * @param resume Starts it again.
+   * @param flow The socket itself, where it has `pause()` and `resume()`
+   * (no closures per connection): `pause()` stops the runtime reading it,
+   * `resume()` starts it again.
    */
-  constructor(pause: () => void, resume: () => void) {
-    this.#pause = pause;
-    this.#resume = resume;
+  constructor(flow: Flow) {
+    this.#flow = flow;
   }
 
   /** Whether the stream has ended (end of stream, error or close). */
@@ -88,7 +98,7 @@ export class ReadQueue {
     this.#queued += chunk.length;
     if (this.#queued >= this.readBufferSize && !this.#paused) {
       this.#paused = true;
-      this.#pause();
+      this.#flow.pause();
     }
   }
 
@@ -122,7 +132,7 @@ export class ReadQueue {
       this.#queued -= chunk.length;
       if (this.#paused && this.#queued < this.readBufferSize) {
         this.#paused = false;
-        this.#resume();
+        this.#flow.resume();
       }
       return Promise.resolve(chunk);
     }

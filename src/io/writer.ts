@@ -93,7 +93,7 @@ export class SocketWriter {
   /** Marks the writer closed, dropping unflushed data; the socket stays open. */
   close(): void {
     this.#closed = true;
-    this.#parts = [];
+    if (this.#buffered > 0) this.#parts = [];
     this.#buffered = 0;
   }
 }

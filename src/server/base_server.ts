@@ -185,7 +185,8 @@ export abstract class BaseServer<Req, Addr> {
         if (got !== TIMEOUT && got !== NOTHING) {
           await this.#handle(got[0], got[1]);
         }
-        await this.serviceActions();
+        const actions = this.serviceActions();
+        if (actions instanceof Promise) await actions;
       }
     } finally {
       if (--this.#loops === 0) {
@@ -277,11 +278,13 @@ export abstract class BaseServer<Req, Addr> {
   async processRequest(request: Req, clientAddress: Addr): Promise<void> {
     this.#running.add(request);
     try {
+      const resolved = this.clientAddressOf(request, clientAddress);
       await this.finishRequest(
         request,
-        await this.clientAddressOf(request, clientAddress),
+        resolved instanceof Promise ? await resolved : resolved,
       );
-      await this.shutdownRequest(request);
+      const shut = this.shutdownRequest(request);
+      if (shut instanceof Promise) await shut;
     } finally {
       this.#running.delete(request);
     }
@@ -414,7 +417,9 @@ export abstract class BaseServer<Req, Addr> {
   async #handle(request: Req, clientAddress: Addr): Promise<void> {
     let verified: boolean;
     try {
-      verified = await this.verifyRequest(request, clientAddress);
+      // Most hooks answer at once: await only a promise (a turn saved).
+      const verdict = this.verifyRequest(request, clientAddress);
+      verified = verdict instanceof Promise ? await verdict : verdict;
     } catch (error) {
       await this.#quietShutdown(request); // Python leaks the connection here
       throw error;
