@@ -32,6 +32,8 @@ export type Kind = keyof typeof KINDS;
  * @param kind Which server class.
  * @param Handler The handler (with `static module` for the worker kinds).
  * @param workers Threads or children for the worker kinds.
+ * @param unbounded No connection cap and no idle cut: the idle workload
+ * holds thousands of silent clients.
  */
 export async function serve(
   port: number,
@@ -39,6 +41,7 @@ export async function serve(
   // deno-lint-ignore no-explicit-any
   Handler: RequestHandlerClass<StreamSocket, any, any>,
   workers = 2,
+  unbounded = false,
 ): Promise<void> {
   if (!(kind in KINDS)) throw new Error(`unknown server kind ${kind}`);
   const server = new KINDS[kind as Kind](
@@ -46,7 +49,11 @@ export async function serve(
     Handler,
     { bindAndActivate: false },
   );
-  server.requestQueueSize = 1024;
+  server.requestQueueSize = unbounded ? 4096 : 1024;
+  if (unbounded && server instanceof EventLoopTCPServer) {
+    server.maxConnections = 1_000_000;
+    server.idleTimeout = null;
+  }
   if (server instanceof ThreadingTCPServer) server.poolSize = workers;
   if (server instanceof ForkingTCPServer) server.maxChildren = workers;
   await server.serverBind();

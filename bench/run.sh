@@ -8,6 +8,8 @@
 #   udp1, udp10  UDPServer against Deno.listenDatagram / Bun.udpSocket / node:dgram
 #          next to Python's ThreadingTCPServer and ForkingTCPServer
 #          (shared/bench/servers/py_echo.py)
+#   idle   memory per idle connection: RSS growth over IDLE_N (8,000) held
+#          clients, for the raw server, the pull loop and the event loop
 #   cpu10  a CPU-bound handler (about 1 ms per request), 10 clients, on
 #          TCPServer, EventLoop, Threading (2 workers) and Forking (2
 #          children), next to Python's TCPServer, ThreadingTCPServer and
@@ -23,7 +25,8 @@
 #
 # Needs ../shared/bench (the C load generator and the reference servers)
 # beside the repository, or SHARED_BENCH=/path/to/shared/bench. Prints a
-# table of medians; RESULTS=file also keeps the raw JSON lines.
+# table of medians; RESULTS=file also keeps the raw JSON lines, and
+# CHART=file.svg draws idle memory and CPU per echo from them.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
@@ -62,6 +65,7 @@ server_cmd() { # server port
       esac ;;
     tcpserver | eventloop | threading | forking) run_with "$rt" "$here/tcp_echo.ts" "$2" "$kind" ;;
     cpu*) run_with "$rt" "$here/tcp_echo.ts" "$2" "${kind#cpu}" cpu ;;
+    idle*) run_with "$rt" "$here/tcp_echo.ts" "$2" "${kind#idle}" idle ;;
     rawpull) run_with "$rt" "$here/raw_pull_echo.ts" "$2" ;;
     rawudp) run_with "$rt" "$here/raw_udp_echo.ts" "$2" ;;
     udpserver) run_with "$rt" "$here/udp_echo.ts" "$2" ;;
@@ -86,6 +90,7 @@ servers() { # workload runtime
     pp100) echo "$2-raw $2-rawpull $2-eventloop" ;;
     io100) echo "$2-raw $2-rawpull $2-eventloop $2-threading $2-forking" ;;
     cpu10) echo "$2-cputcpserver $2-cpueventloop $2-cputhreading $2-cpuforking" ;;
+    idle) echo "$2-raw $2-rawpull $2-idleeventloop" ;;
     *) echo "$2-raw $2-tcpserver" ;;
   esac
 }
@@ -109,6 +114,24 @@ wait_ready() { # workload port log
   return 1
 }
 
+# The idle workload: the server's RSS before and after IDLE_N clients that
+# each echo 16 bytes, then stay connected (shared/bench/idle/hold.py).
+rss_kb() { awk '/VmRSS/{print $2}' "/proc/$1/status"; }
+measure_idle() { # server pid port
+  local before after line
+  sleep 2 # start-up allocations settle
+  before=$(rss_kb "$2")
+  coproc HOLD { python3 "$shared/idle/hold.py" "$3" "$IDLE_N"; }
+  read -r line <&"${HOLD[0]}" || line="failed"
+  sleep 3
+  after=$(rss_kb "$2")
+  kill "$HOLD_PID" 2>/dev/null
+  wait "$HOLD_PID" 2>/dev/null || true
+  echo "{\"round\":$round,\"server\":\"$1\",\"workload\":\"idle\",\"n\":$IDLE_N,\"held\":\"$line\",\"per_conn_bytes\":$(((after - before) * 1024 / IDLE_N))}" >> "$results"
+}
+IDLE_N=${IDLE_N:-8000}
+case " $WORKLOADS " in *" idle "*) ulimit -n "$(ulimit -Hn)" ;; esac
+
 results=$work/results.jsonl
 for round in $(seq "$ROUNDS"); do
   for w in $WORKLOADS; do
@@ -121,6 +144,12 @@ for round in $(seq "$ROUNDS"); do
       $(pin_server "$w") $(server_cmd "$s" "$PORT") >"$log" 2>&1 &
       pid=$!
       if ! wait_ready "$w" "$PORT" "$log"; then echo "$s did not start" >&2; kill "$pid" 2>/dev/null; continue; fi
+      if [ "$w" = idle ]; then
+        measure_idle "$s" "$pid" "$PORT"
+        kill "$pid" 2>/dev/null
+        wait "$pid" 2>/dev/null || true
+        continue
+      fi
       # A warm-up run of its own, so the CPU time counted is the measured run's.
       # shellcheck disable=SC2046
       $(pin_client "$w") "$work/loadgen" --port "$PORT" --duration 1 --warmup 0 $(workload_args "$w") >/dev/null 2>&1 || true
@@ -137,6 +166,6 @@ for round in $(seq "$ROUNDS"); do
     done
   done
 done
-python3 "$here/summarize.py" "$results"
+python3 "$here/summarize.py" "$results" ${CHART:+--svg "$CHART"}
 # Kept for a second look: RESULTS=path keeps the raw lines.
 if [ -n "${RESULTS:-}" ]; then cp "$results" "$RESULTS"; fi

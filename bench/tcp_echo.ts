@@ -1,8 +1,9 @@
 /**
  * The benchmark's TCP servers: the echo handler, or with `cpu` the
- * CPU-bound one, on a server of the given kind.
+ * CPU-bound one, on a server of the given kind; with `idle`, the echo
+ * without a connection cap or idle cut (the idle-memory workload).
  *
- *   deno run -A bench/tcp_echo.ts PORT [tcpserver|eventloop|threading|forking] [cpu]
+ *   deno run -A bench/tcp_echo.ts PORT [tcpserver|eventloop|threading|forking] [cpu|idle]
  *   bun bench/tcp_echo.ts PORT ...
  *   node bench/tcp_echo.ts PORT ...
  *
@@ -15,4 +16,10 @@ import { CpuEcho } from "./cpu_handler.ts";
 import { Echo } from "./echo_handler.ts";
 
 const [port, kind = "tcpserver", handler = "echo"] = process.argv.slice(2);
-await serve(Number(port), kind, handler === "cpu" ? CpuEcho : Echo);
+await serve(
+  Number(port),
+  kind,
+  handler === "cpu" ? CpuEcho : Echo,
+  2,
+  handler === "idle",
+);
