@@ -199,6 +199,8 @@ class DenoStreamConn<A extends SocketAddress> implements StreamConn<A> {
   #closed = false;
   /** The last write still in flight; later writes queue behind it. */
   #writing: Promise<void> | undefined;
+  /** Writes not yet settled; `#writing` is cleared when none is left. */
+  #writes = 0;
 
   constructor(conn: DenoConn, address: (addr: DenoAddr) => A) {
     this.#conn = conn;
@@ -250,38 +252,35 @@ class DenoStreamConn<A extends SocketAddress> implements StreamConn<A> {
 
   write(data: Uint8Array): Promise<void> {
     const previous = this.#writing;
+    this.#writes++;
+    // Alone (the usual case) a write runs at once, with nothing to chain;
+    // behind a failed write it fails with that write's error.
     const current = previous
-      ? previous.then(() => this.#writeAll(data))
+      ? previous.then(() => this.#writeAll(data), (error) => {
+        this.#writes--;
+        throw error;
+      })
       : this.#writeAll(data);
     this.#writing = current;
-    const settle = () => {
-      if (this.#writing === current) this.#writing = undefined;
-    };
-    current.then(settle, settle);
     return current;
   }
 
   async #writeAll(data: Uint8Array): Promise<void> {
-    if (this.#closed) {
-      throw connectionError(
-        new SocketError("EPIPE", "the connection is closed"),
-        "EPIPE",
-        "send to",
-        this.remoteAddress,
-      );
-    }
     try {
+      if (this.#closed) throw new Error("closed");
       // Deno writes partially under backpressure: loop until all is taken.
       let offset = await this.#conn.write(data);
       while (offset < data.length) {
         offset += await this.#conn.write(data.subarray(offset));
       }
     } catch (error) {
+      this.#writes--; // #writing stays failed: so do the writes behind it
       const failure = this.#closed
         ? new SocketError("EPIPE", "the connection is closed", { cause: error })
         : error;
       throw connectionError(failure, "EPIPE", "send to", this.remoteAddress);
     }
+    if (--this.#writes === 0) this.#writing = undefined;
   }
 
   async closeWrite(): Promise<void> {
