@@ -15,6 +15,14 @@ import {
   DEFAULT_READ_BUFFER_SIZE,
 } from "../transport.ts";
 
+/** What a {@linkcode ReadQueue} pauses and resumes: the socket. */
+export interface Flow {
+  /** Stops the runtime reading the socket. */
+  pause(): unknown;
+  /** Starts it again. */
+  resume(): unknown;
+}
+
 /**
  * Bytes pushed by a socket's data callback, read by pull. Past
  * `readBufferSize` queued bytes it calls `pause` (the runtime stops reading
@@ -40,14 +48,6 @@ import {
  * assert.equal(await queue.read(), null);
  * ```
  */
-/** What a {@linkcode ReadQueue} pauses and resumes: the socket. */
-export interface Flow {
-  /** Stops the runtime reading the socket. */
-  pause(): unknown;
-  /** Starts it again. */
-  resume(): unknown;
-}
-
 export class ReadQueue {
   /** Queued bytes past which the socket is paused. */
   readBufferSize: number = DEFAULT_READ_BUFFER_SIZE;
