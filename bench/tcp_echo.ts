@@ -3,6 +3,8 @@
  * CPU-bound one, on a server of the given kind; with `idle`, the echo
  * without a connection cap or idle cut (the idle-memory workload).
  *
+ * `WORKERS` in the environment sets the threads or children (default 2).
+ *
  *   deno run -A bench/tcp_echo.ts PORT [tcpserver|eventloop|threading|forking] [cpu|idle]
  *   bun bench/tcp_echo.ts PORT ...
  *   node bench/tcp_echo.ts PORT ...
@@ -20,6 +22,6 @@ await serve(
   Number(port),
   kind,
   handler === "cpu" ? CpuEcho : Echo,
-  2,
+  Number(process.env.WORKERS ?? 2),
   handler === "idle",
 );
