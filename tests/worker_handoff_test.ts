@@ -7,7 +7,9 @@
 // over where the runtime can move a socket to one (Node 24.20 and later).
 
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
 import { readdirSync, readFileSync, readlinkSync } from "node:fs";
+import * as net from "node:net";
 import process from "node:process";
 import { describe, it } from "./_testing.ts";
 import * as tls from "node:tls";
@@ -28,6 +30,7 @@ import {
   LOCAL,
   makeCertificate,
   RUNTIME,
+  sleep,
   tempDir,
   until,
 } from "./_helpers.ts";
@@ -101,6 +104,30 @@ function alive(pid: number): boolean {
   } catch {
     return false;
   }
+}
+
+/** Why prlimit cannot lower a child's limit here, if it cannot. */
+function prlimitSkip(): string | undefined {
+  try {
+    execFileSync("prlimit", ["--version"], { stdio: "ignore" });
+    return undefined;
+  } catch {
+    return "needs prlimit (util-linux) to lower a child's descriptor limit";
+  }
+}
+
+/** Whether `check` comes true within 15 s, tried every 200 ms. */
+async function eventually(check: () => Promise<boolean>): Promise<boolean> {
+  const deadline = Date.now() + 15_000;
+  while (Date.now() < deadline) {
+    try {
+      if (await check()) return true;
+    } catch {
+      // refused or reset: try again
+    }
+    await sleep(200);
+  }
+  return false;
 }
 
 /** A TLS client of `port`, handshake done, trusting `ca`. */
@@ -272,6 +299,39 @@ describe(`ForkingMixIn hands connections to its children [${RUNTIME}]`, () => {
     } finally {
       client.close();
     }
+  });
+
+  it("children out of descriptors: the server survives and serves again", {
+    ...LIMIT,
+    skip: skip ?? prlimitSkip(),
+  }, async () => {
+    await using program = new Program(
+      new URL("./_forking_server.ts", import.meta.url),
+    );
+    const port = await program.port();
+    const [, list] = await program.waitFor(/children (.+)\n/);
+    // Each child may hold 64 descriptors; 150 clients stay connected.
+    for (const pid of list.split(" ")) {
+      execFileSync("prlimit", ["--pid", pid, "--nofile=64:64"]);
+    }
+    const held: net.Socket[] = [];
+    try {
+      for (let i = 0; i < 150; i++) {
+        const socket = net.connect(port, "127.0.0.1");
+        socket.on("error", () => {}); // refused or reset: expected
+        socket.write("wait\n");
+        held.push(socket);
+      }
+      await sleep(2000);
+    } finally {
+      for (const socket of held) socket.destroy();
+    }
+    // Node and Bun children refuse what they cannot take; Deno's panic
+    // (a Deno bug) and are replaced. Either way the server serves again.
+    assert.ok(
+      await eventually(async () => /^\d+ /.test(await exchange(port, "who\n"))),
+      `no answer once descriptors were back:\n${program.output.slice(-2000)}`,
+    );
   });
 
   it(
