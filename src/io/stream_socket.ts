@@ -53,7 +53,10 @@ export class StreamSocket {
     connOf = (socket) => socket.#conn;
   }
   #conn: StreamConn<SocketAddress>;
-  /** Bytes read from the connection but not yet consumed, oldest first. */
+  /**
+   * Bytes read from the connection but not yet consumed: a stack, whose
+   * last chunk (the one most recently put back) is read first.
+   */
   #unread: Uint8Array[] = [];
   /** A read that outlived a timeout; the next read takes its result. */
   #pendingRead: Promise<Uint8Array | null> | undefined;

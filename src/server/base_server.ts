@@ -41,7 +41,7 @@ export const SERVES_AT_CLOSE: unique symbol = Symbol("servesAtClose");
 export const RUNNING_REQUESTS: unique symbol = Symbol("running requests");
 
 /** A request that `getRequest()` produced, or why there is none. */
-type Slot<Req, Addr> = {
+type Fetch<Req, Addr> = {
   done: boolean;
   value?: [Req, Addr];
   error?: unknown;
@@ -107,7 +107,7 @@ export abstract class BaseServer<Req, Addr> {
   #stopped = deferred();
   #everStopped = false;
   /** The request being fetched; kept across timeouts so none is lost. */
-  #slot: Slot<Req, Addr> | undefined;
+  #slot: Fetch<Req, Addr> | undefined;
   /** Loops and `handleRequest` calls waiting for something to happen. */
   #waiters = new Set<() => void>();
   /**
@@ -505,8 +505,8 @@ export abstract class BaseServer<Req, Addr> {
   }
 
   /** Starts `getRequest()`; one handler per fetch, however long it waits. */
-  #fetch(): Slot<Req, Addr> {
-    const slot: Slot<Req, Addr> = { done: false };
+  #fetch(): Fetch<Req, Addr> {
+    const slot: Fetch<Req, Addr> = { done: false };
     this.getRequest().then(
       (value) => {
         if (slot.done) {
