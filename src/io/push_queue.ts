@@ -60,13 +60,21 @@ export class ReadQueue {
   /** A waiting read's settle functions (no Deferred object: one per read). */
   #resolveRead: ((chunk: Uint8Array | null) => void) | undefined;
   #rejectRead: ((error: Error) => void) | undefined;
-  #waitRead = (
+  /** The queue whose read is creating its promise, for #waitRead. */
+  static #waiting: ReadQueue | undefined;
+
+  /**
+   * The executor of every read's promise: one function for all queues, not
+   * a closure per connection (the promise runs it at once).
+   */
+  static #waitRead(
     resolve: (chunk: Uint8Array | null) => void,
     reject: (error: Error) => void,
-  ): void => {
-    this.#resolveRead = resolve;
-    this.#rejectRead = reject;
-  };
+  ): void {
+    const queue = ReadQueue.#waiting!;
+    queue.#resolveRead = resolve;
+    queue.#rejectRead = reject;
+  }
 
   /**
    * @param flow The socket itself, where it has `pause()` and `resume()`
@@ -139,7 +147,10 @@ export class ReadQueue {
     if (this.#ended) {
       return this.#error ? Promise.reject(this.#error) : Promise.resolve(null);
     }
-    return new Promise(this.#waitRead);
+    ReadQueue.#waiting = this;
+    const waiting = new Promise<Uint8Array | null>(ReadQueue.#waitRead);
+    ReadQueue.#waiting = undefined;
+    return waiting;
   }
 }
 
