@@ -138,11 +138,18 @@ function tlsClient(port: number, ca: string): Promise<Client> {
   );
 }
 
-/** A served pool of one child, and the way to stop it. */
-async function serving<S extends ForkingTCPServer | ForkingUnixStreamServer>(
+type OnePool =
+  | ForkingTCPServer
+  | ForkingUnixStreamServer
+  | ThreadingTCPServer
+  | ThreadingUnixStreamServer;
+
+/** A served pool of one worker (child or thread), and the way to stop it. */
+async function serving<S extends OnePool>(
   server: S,
 ): Promise<S & { stop(): Promise<void> }> {
-  server.maxChildren = 1;
+  if ("maxChildren" in server) server.maxChildren = 1;
+  else server.poolSize = 1;
   await server.ready();
   const loop = server.serveForever({ pollInterval: 10 });
   return Object.assign(server, {
@@ -371,28 +378,11 @@ describe(`ThreadingMixIn hands TCP connections to its threads [${RUNTIME}]`, () 
   const cannot = driver.unsupported("threadHandover");
   const expected = cannot ? "relayed\n" : "own\n";
 
-  /** A served pool of one thread. */
-  async function threads<
-    S extends ThreadingTCPServer | ThreadingUnixStreamServer,
-  >(
-    server: S,
-  ): Promise<S & { stop(): Promise<void> }> {
-    server.poolSize = 1;
-    await server.ready();
-    const loop = server.serveForever({ pollInterval: 10 });
-    return Object.assign(server, {
-      async stop() {
-        await server.shutdown();
-        await loop;
-      },
-    });
-  }
-
   it(
     `a thread serves a TCP connection ${cannot ? "relayed" : "itself"}`,
     LIMIT,
     async () => {
-      await using server = await threads(
+      await using server = await serving(
         new ThreadingTCPServer(LOCAL, Commands),
       );
       assert.equal(
@@ -408,7 +398,7 @@ describe(`ThreadingMixIn hands TCP connections to its threads [${RUNTIME}]`, () 
     skip: cannot,
   }, async () => {
     const pem = makeCertificate();
-    await using server = await threads(
+    await using server = await serving(
       new ThreadingTCPServer(LOCAL, Commands, {
         tls: { ...pem, handshakeTimeout: 300 },
       }),
@@ -432,7 +422,7 @@ describe(`ThreadingMixIn hands TCP connections to its threads [${RUNTIME}]`, () 
   });
 
   it("a thread reads the PROXY header", LIMIT, async () => {
-    await using server = await threads(
+    await using server = await serving(
       new ThreadingTCPServer(LOCAL, Commands, { proxyProtocol: true }),
     );
     assert.equal(
@@ -452,7 +442,7 @@ describe(`ThreadingMixIn hands TCP connections to its threads [${RUNTIME}]`, () 
       const dir = tempDir();
       try {
         const path = `${dir.path}/s`;
-        await using server = await threads(
+        await using server = await serving(
           new ThreadingUnixStreamServer({ path }, Commands),
         );
         const client = await connectUnix(path);
