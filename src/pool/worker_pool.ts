@@ -5,10 +5,11 @@
  * datagrams) on its own socket, so `verifyRequest`, `maxConnections` and
  * the choice of the least busy worker stay here. A child process then takes
  * a stream connection over, its descriptor sent on the child's IPC channel,
- * and serves it itself. A thread cannot take a socket on Deno or Bun, so
- * its connections' bytes are relayed over its message channel (a copy and
- * a message per chunk, at most `RELAY_WINDOW` ahead), as are datagrams for
- * both kinds. One `reusePort` listener per thread would avoid the relay for
+ * and serves it itself; so does a thread on Node 24.20 and later, for TCP
+ * (the socket moves in a `postMessage`). Elsewhere (Deno's and Bun's
+ * threads, Unix sockets to threads) a connection's bytes are relayed over
+ * the worker's message channel (a copy and a message per chunk, at most
+ * `RELAY_WINDOW` ahead), as are datagrams for both kinds. One `reusePort` listener per thread would avoid the relay for
  * TCP on Linux, but lets the kernel's hash, not the load, pick the worker.
  *
  * @module
@@ -85,9 +86,8 @@ interface Job {
   done: Deferred<void>;
   finished: boolean;
   client: SocketAddress;
+  /** A relayed connection (one a worker took over is in #passed). */
   stream?: StreamSocket;
-  /** The worker serves the connection itself: no bytes pass here. */
-  passed?: boolean;
   /** Its handler failed: the worker waits for `closeRequest` to close it. */
   failed?: boolean;
   datagrams?: DatagramSocket<SocketAddress>;
@@ -214,8 +214,6 @@ export class WorkerPool {
     if (
       request instanceof StreamSocket && this.#settings.handoff && link?.pass
     ) {
-      job.stream = request;
-      job.passed = true;
       this.#passed.set(request, job);
       link.pass(
         {
