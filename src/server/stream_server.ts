@@ -223,10 +223,13 @@ export abstract class StreamServer<Addr extends SocketAddress>
     return this.#wrap(conn);
   }
 
-  /** A connection as a request, watched for idleness. */
+  /**
+   * A connection as a request, watched for idleness here unless a worker
+   * takes it over (and cuts it idle there).
+   */
   #wrap(conn: StreamConn<Addr>): [StreamSocket, Addr] {
     const socket = new StreamSocket(conn);
-    this.#idle.watch(socket);
+    if (!passesConnections(this)) this.#idle.watch(socket);
     return [socket, conn.remoteAddress];
   }
 
