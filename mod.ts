@@ -155,16 +155,23 @@ export {
   type UnixServerOptions,
   UnixStreamServer,
 } from "./src/server/unix_stream_server.ts";
+export type { Driver, DriverFeature } from "./src/driver.ts";
 export type {
   ChildExit,
   ChildProcessHandle,
+  Host,
+  HostFeature,
+  ShutdownSignal,
+  WorkerEvents,
+  WorkerLink,
+} from "./src/host.ts";
+export type {
   Datagram,
   DatagramEndpoint,
-  Driver,
-  DriverFeature,
   NetAddress,
-  ShutdownSignal,
   SocketAddress,
+  SocketFeature,
+  Sockets,
   StreamConn,
   StreamListener,
   TcpListenOptions,
@@ -173,6 +180,4 @@ export type {
   UnixAddress,
   UnixDatagramBindOptions,
   UnixListenOptions,
-  WorkerEvents,
-  WorkerLink,
 } from "./src/transport.ts";

@@ -22,9 +22,9 @@ const config = JSON.parse(
 // Loaded by URL from the adapters (worker threads and child processes), not
 // imported, so the compiler must be told about them.
 const WORKER_ENTRIES = [
-  "adapters/_thread_web.ts",
-  "adapters/_thread_node.ts",
-  "adapters/_child.ts",
+  "adapters/_shared/thread_web.ts",
+  "adapters/node/thread.ts",
+  "adapters/_node/child.ts",
 ];
 
 const tsconfig = {

@@ -4,10 +4,9 @@
  * @module
  */
 
-import type { Driver } from "../src/transport.ts";
-import { driver as bunDriver } from "./bun.ts";
-import { driver as denoDriver } from "./deno.ts";
-import { driver as nodeDriver } from "./node.ts";
+import type { Driver } from "../src/driver.ts";
+import { bunDriver, denoDriver, nodeDriver } from "./drivers.ts";
+import { runningOn } from "./runtime.ts";
 
 /**
  * The native driver of the running runtime: `Deno.listen` on Deno,
@@ -25,8 +24,5 @@ import { driver as nodeDriver } from "./node.ts";
  * @returns The driver.
  */
 export function runtimeDriver(): Driver {
-  const runtime = globalThis as { Deno?: unknown; Bun?: unknown };
-  if (runtime.Deno !== undefined) return denoDriver;
-  if (runtime.Bun !== undefined) return bunDriver;
-  return nodeDriver;
+  return { deno: denoDriver, bun: bunDriver, node: nodeDriver }[runningOn()];
 }

@@ -1,5 +1,7 @@
 /**
- * Which {@linkcode Driver} a server uses when none is given.
+ * The `Driver` a server takes: one runtime's {@linkcode Sockets} and
+ * {@linkcode Host} together, and which driver a server uses when none is
+ * given.
  *
  * The core cannot look at runtime globals, so `mod.ts` registers a function
  * that detects the runtime and returns its adapter's driver.
@@ -7,7 +9,29 @@
  * @module
  */
 
-import type { Driver } from "./transport.ts";
+import type { Host, HostFeature } from "./host.ts";
+import type { SocketFeature, Sockets } from "./transport.ts";
+
+/** A feature a driver may lack: see `SocketFeature` and `HostFeature`. */
+export type DriverFeature = SocketFeature | HostFeature;
+
+/**
+ * One runtime's sockets and host, as servers use them.
+ *
+ * Adapters export one of these (`adapters/deno.ts`, `adapters/bun.ts`,
+ * `adapters/node.ts`); servers take it through their `driver` option, or
+ * `mod.ts` picks the one for the running runtime.
+ */
+export interface Driver
+  extends Omit<Sockets, "unsupported">, Omit<Host, "unsupported"> {
+  /** Short name used in messages and test titles: `"deno"`, `"bun"`, `"node"`. */
+  readonly name: string;
+  /**
+   * Why this driver cannot offer `feature` here, or `undefined` if it can.
+   * Servers ask in their constructor, so the error comes before any socket.
+   */
+  unsupported(feature: DriverFeature): string | undefined;
+}
 
 let pick: (() => Driver) | undefined;
 let picked: Driver | undefined;

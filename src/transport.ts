@@ -1,9 +1,13 @@
 /**
- * The narrow interface between the runtime-neutral core and a runtime.
+ * The socket half of the seam between the runtime-neutral core and a
+ * runtime: listeners, connections and datagram endpoints
+ * ({@linkcode Sockets}). The other half, threads, child processes and
+ * signals, is `host.ts`; `driver.ts` joins the two into the `Driver` a
+ * server takes.
  *
- * Each adapter in `adapters/` implements {@linkcode Driver} once, with that
- * runtime's own socket API. The core only ever talks to these interfaces, so
- * it never touches `Deno`, `Bun`, `process` or `node:*`.
+ * Each runtime's folder in `adapters/` implements {@linkcode Sockets} once,
+ * with that runtime's own socket API. The core only ever talks to these
+ * interfaces, so it never touches `Deno`, `Bun`, `process` or `node:*`.
  *
  * The shapes follow Deno's `Listener` and `Conn` (pull-style accept and read),
  * because pull is the only model that gives bounded memory on every runtime:
@@ -78,7 +82,7 @@ export interface TlsOptions {
   maxHandshakes?: number;
 }
 
-/** What {@linkcode Driver.listenTcp} needs to open a TCP listener. */
+/** What {@linkcode Sockets.listenTcp} needs to open a TCP listener. */
 export interface TcpListenOptions {
   /** Address to bind; the hostname is already validated. */
   hostname: string;
@@ -94,14 +98,14 @@ export interface TcpListenOptions {
    */
   tls?: TlsOptions;
   /**
-   * Accept connections that a child process takes over
-   * ({@linkcode ChildProcessHandle.pass}): none is read here. Drivers whose
-   * own sockets cannot be passed use `node:net` for this listener.
+   * Accept connections that a worker takes over (`pass` in `host.ts`):
+   * none is read here. Sockets that cannot be passed refuse it; the
+   * adapters route such listeners to `node:net`.
    */
   passable?: boolean;
 }
 
-/** What {@linkcode Driver.listenUnix} needs to open a Unix stream listener. */
+/** What {@linkcode Sockets.listenUnix} needs to open a Unix stream listener. */
 export interface UnixListenOptions {
   /** The socket path, already validated (at most 107 bytes). */
   path: string;
@@ -115,7 +119,7 @@ export interface UnixListenOptions {
   passable?: boolean;
 }
 
-/** What {@linkcode Driver.bindUdp} needs to open a UDP socket. */
+/** What {@linkcode Sockets.bindUdp} needs to open a UDP socket. */
 export interface UdpBindOptions {
   /** Address to bind; an IPv6 literal gives an IPv6 socket. */
   hostname: string;
@@ -125,7 +129,7 @@ export interface UdpBindOptions {
   reusePort: boolean;
 }
 
-/** What {@linkcode Driver.bindUnixDatagram} needs. */
+/** What {@linkcode Sockets.bindUnixDatagram} needs. */
 export interface UnixDatagramBindOptions {
   /** The socket path, already validated. */
   path: string;
@@ -134,35 +138,25 @@ export interface UnixDatagramBindOptions {
 }
 
 /**
- * A feature some drivers cannot offer on some runtimes. `threadHandover`:
- * a TCP connection from a `passable` listener moves to a worker thread
- * ({@linkcode WorkerLink.pass}), which serves it itself.
+ * A feature some socket implementations lack: `unixDatagram`, Unix
+ * datagram sockets ({@linkcode Sockets.bindUnixDatagram}).
  */
-export type DriverFeature =
-  | "unixDatagram"
-  | "threads"
-  | "processes"
-  | "threadHandover";
+export type SocketFeature = "unixDatagram";
 
 /**
- * One runtime's socket implementation.
- *
- * Adapters export one of these (`adapters/deno.ts`, `adapters/bun.ts`,
- * `adapters/node.ts`); servers take it through their `driver` option, or
- * `mod.ts` picks the one for the running runtime.
+ * One runtime's sockets.
  *
  * Unix listeners share one rule for a path that already exists: a socket
  * file nobody listens on (left by a crashed run) is removed and the bind
  * goes on; anything else fails with `EADDRINUSE` and is left alone.
  */
-export interface Driver {
-  /** Short name used in messages and test titles: `"deno"`, `"bun"`, `"node"`. */
-  readonly name: string;
+export interface Sockets {
   /**
-   * Why this driver cannot offer `feature` here, or `undefined` if it can.
-   * Servers ask in their constructor, so the error comes before any socket.
+   * Why these sockets cannot offer `feature` here, or `undefined` if they
+   * can. Servers ask in their constructor, so the error comes before any
+   * socket.
    */
-  unsupported(feature: DriverFeature): string | undefined;
+  unsupported(feature: SocketFeature): string | undefined;
   /**
    * Bind and listen. Rejects with a `SocketError` whose `code` is the system
    * code (`EADDRINUSE`, `EACCES`, ...).
@@ -176,86 +170,6 @@ export interface Driver {
   bindUnixDatagram(
     options: UnixDatagramBindOptions,
   ): Promise<DatagramEndpoint<UnixAddress>>;
-  /**
-   * Starts a worker thread running the library's worker entry (Deno's and
-   * Bun's `Worker`, Node's `worker_threads`). Errors inside it, and its end,
-   * reach `events.exit`.
-   */
-  startThread(events: WorkerEvents): WorkerLink;
-  /**
-   * Starts a child process of this runtime running the library's child
-   * entry, its stdout and stderr shared with this process. `stdin` is
-   * written to the child's standard input, which is then closed: what the
-   * child must keep private goes there, never on its command line, which
-   * every local user can read (`/proc/PID/cmdline`).
-   */
-  spawnChild(stdin: string): ChildProcessHandle;
-  /**
-   * Calls `listener` when the process receives `signal`, instead of the
-   * default action (ending the process). Returns what removes it.
-   */
-  onSignal(signal: ShutdownSignal, listener: () => void): () => void;
-}
-
-/** The signals {@linkcode Driver.onSignal} handles: Ctrl-C and `kill`. */
-export type ShutdownSignal = "SIGINT" | "SIGTERM";
-
-/** What a worker thread reports to the server. */
-export interface WorkerEvents {
-  /** A message the worker sent. */
-  message(message: unknown): void;
-  /** The worker died or threw outside a handler; `reason` says how. */
-  exit(reason: string): void;
-}
-
-/** The server's end of a worker thread. */
-export interface WorkerLink {
-  /**
-   * Sends a message. `transfer` lists buffers the worker takes over (they
-   * are detached here).
-   */
-  send(message: unknown, transfer?: ArrayBuffer[]): void;
-  /**
-   * Sends `message` with `conn` itself, which moves to the worker and is
-   * served there, as {@linkcode ChildProcessHandle.pass} does for a child;
-   * without `conn`, in order with the connections. Absent where the driver
-   * cannot move a socket to a thread (`unsupported("threadHandover")`):
-   * connections are then relayed through {@linkcode send}.
-   */
-  pass?(message: unknown, conn?: StreamConn<SocketAddress>): Promise<void>;
-  /** Stops the worker; resolves once it is gone. */
-  terminate(): Promise<void>;
-}
-
-/** How a child process ended, as {@linkcode ChildProcessHandle.exited} reports. */
-export interface ChildExit {
-  /** The exit code, or `null` when a signal ended it. */
-  code: number | null;
-  /** The signal that ended it (`"SIGKILL"`), or `null`. */
-  signal: string | null;
-  /** Why it could not be started, if it could not. */
-  error?: string;
-}
-
-/** A child process started by {@linkcode Driver.spawnChild}. */
-export interface ChildProcessHandle {
-  /** Its process id. */
-  readonly pid: number;
-  /**
-   * Resolves when it has exited: its exit code, or the signal that ended
-   * it; `error` if it could not be started at all.
-   */
-  readonly exited: Promise<ChildExit>;
-  /** Kills it (SIGKILL); `exited` resolves once it is gone. */
-  kill(): void;
-  /**
-   * Sends `message` over the child's IPC channel, with `conn` itself (its
-   * descriptor) when given, which the child then serves on its own; this
-   * process closes its copy once sent. The child's entry receives both.
-   * Rejects when `conn` did not come from a `passable` listener or the
-   * child is gone.
-   */
-  pass(message: unknown, conn?: StreamConn<SocketAddress>): Promise<void>;
 }
 
 /** A listening stream socket. */

@@ -18,7 +18,8 @@ import {
   passesConnections,
   type StreamServer,
 } from "../server/stream_server.ts";
-import type { Driver, SocketAddress } from "../transport.ts";
+import type { Driver } from "../driver.ts";
+import type { SocketAddress } from "../transport.ts";
 import {
   EventLoopMixIn,
   type EventLoopServer,

@@ -13,15 +13,17 @@
  */
 
 import { WorkerError } from "../errors.ts";
+import type { Driver } from "../driver.ts";
 import type {
   ChildExit,
   ChildProcessHandle,
-  Driver,
+  WorkerEvents,
+  WorkerLink,
+} from "../host.ts";
+import type {
   SocketAddress,
   StreamConn,
   StreamListener,
-  WorkerEvents,
-  WorkerLink,
 } from "../transport.ts";
 import { encodeFrame, FrameReader } from "./frames.ts";
 

@@ -21,7 +21,9 @@ import { WorkerError } from "../errors.ts";
 import type { DatagramSocket } from "../io/datagram_socket.ts";
 import { streamConnOf, StreamSocket } from "../io/stream_socket.ts";
 import type { HandoffSettings } from "../server/stream_server.ts";
-import type { Driver, SocketAddress, WorkerLink } from "../transport.ts";
+import type { Driver } from "../driver.ts";
+import type { WorkerLink } from "../host.ts";
+import type { SocketAddress } from "../transport.ts";
 import {
   fromWire,
   type FromWorker,

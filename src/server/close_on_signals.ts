@@ -7,7 +7,8 @@
 
 import { settlesBy } from "../_deferred.ts";
 import { checkDuration } from "../options.ts";
-import type { Driver, ShutdownSignal } from "../transport.ts";
+import type { Driver } from "../driver.ts";
+import type { ShutdownSignal } from "../host.ts";
 import { RUNNING_REQUESTS } from "./base_server.ts";
 
 /** A server {@linkcode closeOnSignals} can stop: any socket server. */

@@ -7,7 +7,7 @@
  */
 
 import { deferred } from "../_deferred.ts";
-import { resolveDriver } from "../driver.ts";
+import { type Driver, resolveDriver } from "../driver.ts";
 import { describeAddress } from "../address.ts";
 import {
   NotSupportedError,
@@ -16,7 +16,7 @@ import {
 } from "../errors.ts";
 import type { RequestHandlerClass } from "../handler/base_handler.ts";
 import { checkOptionKeys } from "../options.ts";
-import type { Driver, SocketAddress } from "../transport.ts";
+import type { SocketAddress } from "../transport.ts";
 import { BaseServer } from "./base_server.ts";
 
 /** Options every socket server's constructor takes. */

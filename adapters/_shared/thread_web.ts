@@ -4,7 +4,7 @@
  * @module
  */
 
-import { serveParent } from "../src/pool/worker_main.ts";
+import { serveParent } from "../../src/pool/worker_main.ts";
 
 const scope = globalThis as unknown as {
   postMessage(message: unknown, transfer: ArrayBuffer[]): void;

@@ -13,7 +13,7 @@
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { childFlags } from "./_child_flags.ts";
+ * import { childFlags } from "./child_flags.ts";
  *
  * assert.deepEqual(
  *   childFlags(["--test-name-pattern", "forks", "--import", "x.js", "--test-only"]),

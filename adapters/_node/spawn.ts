@@ -9,14 +9,10 @@
 
 import { spawn } from "node:child_process";
 import type { Socket } from "node:net";
-import { WorkerError } from "../src/errors.ts";
-import type {
-  ChildExit,
-  ChildProcessHandle,
-  SocketAddress,
-  StreamConn,
-} from "../src/transport.ts";
-import { handOver } from "./_node_conn.ts";
+import { WorkerError } from "../../src/errors.ts";
+import type { ChildExit, ChildProcessHandle } from "../../src/host.ts";
+import type { SocketAddress, StreamConn } from "../../src/transport.ts";
+import { handOver } from "./conn.ts";
 
 /**
  * Spawns `command` with `args`, its stdout and stderr shared with this

@@ -6,14 +6,14 @@
  * @module
  */
 
-import { type Deferred, deferred } from "../_deferred.ts";
-import { ServerClosedError } from "../errors.ts";
+import { type Deferred, deferred } from "../../src/_deferred.ts";
+import { ServerClosedError } from "../../src/errors.ts";
 import {
   type Datagram,
   DATAGRAM_QUEUE_BYTES,
   DATAGRAM_QUEUE_COUNT,
   DEFAULT_READ_BUFFER_SIZE,
-} from "../transport.ts";
+} from "../../src/transport.ts";
 
 /** What a {@linkcode ReadQueue} pauses and resumes: the socket. */
 export interface Flow {

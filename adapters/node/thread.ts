@@ -7,9 +7,9 @@
  */
 
 import { parentPort } from "node:worker_threads";
-import type { ToChild, ToWorker } from "../src/pool/messages.ts";
-import { serveParent } from "../src/pool/worker_main.ts";
-import { takeOver } from "./_take_over.ts";
+import type { ToChild, ToWorker } from "../../src/pool/messages.ts";
+import { serveParent } from "../../src/pool/worker_main.ts";
+import { takeOver } from "../_node/take_over.ts";
 
 const port = parentPort!;
 let take: ReturnType<typeof takeOver> | undefined;

@@ -1,6 +1,6 @@
 /**
  * The `node:net` connection the Node driver serves, shared with the child
- * processes that take connections over from a server (`_child.ts`): the
+ * processes that take connections over from a server (`child.ts`): the
  * read queue over Node's push events, writes with backpressure, linger on
  * close, and the TLS handshakes run on raw sockets.
  *
@@ -9,15 +9,15 @@
 
 import type * as net from "node:net";
 import * as tls from "node:tls";
-import { connectionError, SocketError, WorkerError } from "../src/errors.ts";
-import { ReadQueue } from "../src/io/push_queue.ts";
+import { connectionError, SocketError, WorkerError } from "../../src/errors.ts";
+import { ReadQueue } from "../_shared/push_queue.ts";
 import {
   CLOSE_LINGER_MS,
   type SocketAddress,
   type StreamConn,
   type TlsOptions,
-} from "../src/transport.ts";
-import { HandshakeGate } from "./_handshakes.ts";
+} from "../../src/transport.ts";
+import { HandshakeGate } from "../_shared/handshakes.ts";
 
 /** A write failure; Node's own "stream closed" errors become `EPIPE`. */
 function writeError(error: unknown, peer: SocketAddress): Error {

@@ -13,7 +13,7 @@ import {
   MAX_TLS_HANDSHAKES,
   TLS_HANDSHAKE_TIMEOUT_MS,
   type TlsOptions,
-} from "../src/transport.ts";
+} from "../../src/transport.ts";
 
 /**
  * Handshakes in progress, oldest first, each with its deadline timer.
@@ -21,7 +21,7 @@ import {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { HandshakeGate } from "./_handshakes.ts";
+ * import { HandshakeGate } from "./handshakes.ts";
  *
  * const dropped: string[] = [];
  * const gate = new HandshakeGate<string>(

@@ -29,7 +29,7 @@ import {
 import { connect } from "node:net";
 import { basename, dirname, isAbsolute } from "node:path";
 import process from "node:process";
-import { NotSupportedError, SocketError } from "../src/errors.ts";
+import { NotSupportedError, SocketError } from "../../src/errors.ts";
 
 /** What a file is, whatever its path's spelling. */
 interface FileId {
@@ -102,7 +102,7 @@ function answers(path: string): Promise<boolean> {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { removeStaleSocket } from "./_unix_path.ts";
+ * import { removeStaleSocket } from "./unix_path.ts";
  *
  * assert.equal(await removeStaleSocket("/nonexistent/x.sock"), false);
  * ```

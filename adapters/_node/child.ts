@@ -12,10 +12,10 @@
 
 import { connect } from "node:net";
 import process from "node:process";
-import { encodeFrame, FrameReader } from "../src/pool/frames.ts";
-import type { ToWorker } from "../src/pool/messages.ts";
-import { serveParent } from "../src/pool/worker_main.ts";
-import { takeOver } from "./_take_over.ts";
+import { encodeFrame, FrameReader } from "../../src/pool/frames.ts";
+import type { ToWorker } from "../../src/pool/messages.ts";
+import { serveParent } from "../../src/pool/worker_main.ts";
+import { takeOver } from "./take_over.ts";
 
 /** The first line of standard input; stdin is let go after it. */
 function readLine(): Promise<string> {

@@ -42,7 +42,7 @@ function softLimit(): number {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { nearDescriptorLimit } from "./_descriptors.ts";
+ * import { nearDescriptorLimit } from "./descriptors.ts";
  *
  * assert.equal(nearDescriptorLimit(3), false);
  * assert.equal(nearDescriptorLimit(undefined), false);

@@ -2,17 +2,17 @@
  * A worker's side of a handover: the server's settings first, then each
  * connection it moves here with its socket, served here as its own
  * listener would (the TLS handshake first, bounded the same way). Child
- * processes get them over their IPC channel (`_child.ts`), Node's worker
- * threads in a `postMessage` (`_thread_node.ts`).
+ * processes get them over their IPC channel (`child.ts`), Node's worker
+ * threads in a `postMessage` (`../node/thread.ts`).
  *
  * @module
  */
 
 import type { Socket } from "node:net";
-import type { ToChild } from "../src/pool/messages.ts";
-import type { Adopted } from "../src/pool/worker_main.ts";
-import type { HandoffSettings } from "../src/server/stream_server.ts";
-import { NodeConn, secureHandshakes } from "./_node_conn.ts";
+import type { ToChild } from "../../src/pool/messages.ts";
+import type { Adopted } from "../../src/pool/worker_main.ts";
+import type { HandoffSettings } from "../../src/server/stream_server.ts";
+import { NodeConn, secureHandshakes } from "./conn.ts";
 
 /**
  * Returns the listener for what the server sends about handed-over

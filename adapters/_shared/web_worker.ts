@@ -1,11 +1,13 @@
 /**
  * Worker threads for the runtimes with web `Worker`s (Deno and Bun): the
- * server's end of the link.
+ * server's end of the link. Their workers cannot take a socket, so their
+ * connections are relayed.
  *
  * @module
  */
 
-import type { WorkerEvents, WorkerLink } from "../src/transport.ts";
+import type { WorkerEvents, WorkerLink } from "../../src/host.ts";
+import { entry } from "./entry.ts";
 
 interface WebWorker {
   postMessage(message: unknown, transfer: ArrayBuffer[]): void;
@@ -25,13 +27,8 @@ type WebWorkerConstructor = new (
   options: { type: "module"; name?: string },
 ) => WebWorker;
 
-/** The entry modules sit beside this one, as `.ts` or as built `.js`. */
-export const ENTRY_EXT: string = import.meta.url.endsWith(".js")
-  ? ".js"
-  : ".ts";
-
 /**
- * Starts a web `Worker` running `_thread_web.ts`.
+ * Starts a web `Worker` running `thread_web.ts`.
  *
  * @param events Where its messages and its end go.
  * @returns The link.
@@ -40,7 +37,7 @@ export function startWebWorker(events: WorkerEvents): WorkerLink {
   const Worker = (globalThis as unknown as { Worker: WebWorkerConstructor })
     .Worker;
   const worker = new Worker(
-    new URL(`./_thread_web${ENTRY_EXT}`, import.meta.url),
+    entry("_shared/thread_web"),
     { type: "module", name: "socketserver worker" },
   );
   let alive = true;

@@ -1,0 +1,150 @@
+/**
+ * A Bun connection: Bun pushes data into callbacks and drops whatever the
+ * kernel refuses to take from `write()`. {@linkcode BunConn} turns that into
+ * the core's pull interface: reads come from a bounded queue (the socket
+ * is paused past `readBufferSize`) and unsent bytes are kept and sent from
+ * `drain`.
+ *
+ * @module
+ */
+
+import { type Deferred, deferred } from "../../src/_deferred.ts";
+import { connectionError, SocketError } from "../../src/errors.ts";
+import {
+  CLOSE_LINGER_MS,
+  type SocketAddress,
+  type StreamConn,
+} from "../../src/transport.ts";
+import { ReadQueue } from "../_shared/push_queue.ts";
+import type { BunSocket } from "./api.ts";
+
+type PendingWrite = { data: Uint8Array; done: Deferred<void> };
+
+/** One Bun socket as a `StreamConn`. */
+export class BunConn<A extends SocketAddress> implements StreamConn<A> {
+  readonly localAddress: A;
+  readonly remoteAddress: A;
+  readonly input: ReadQueue;
+  #socket: BunSocket;
+  #closed = false;
+  /** Bytes Bun did not take yet, oldest first. */
+  #unsent: PendingWrite[] = [];
+  /** What to do once `#unsent` is empty: send FIN, or close. */
+  #afterFlush: "shutdown" | "end" | undefined;
+  #lingerTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Takes a TLS connection off its listener's handshakes in progress. */
+  endHandshake: (() => void) | undefined;
+
+  constructor(socket: BunSocket, localAddress: A, remoteAddress: A) {
+    this.#socket = socket;
+    this.localAddress = localAddress;
+    this.remoteAddress = remoteAddress;
+    this.input = new ReadQueue(socket);
+  }
+
+  get readBufferSize(): number {
+    return this.input.readBufferSize;
+  }
+
+  set readBufferSize(bytes: number) {
+    this.input.readBufferSize = bytes;
+  }
+
+  onClose(error?: Error): void {
+    this.#closed = true;
+    clearTimeout(this.#lingerTimer);
+    this.endHandshake?.();
+    this.input.end(
+      error
+        ? connectionError(error, "ECONNRESET", "recv from", this.remoteAddress)
+        : undefined,
+    );
+    if (this.#unsent.length === 0) return;
+    const failure = this.#closedError();
+    for (const pending of this.#unsent.splice(0)) pending.done.reject(failure);
+  }
+
+  /** A write to a closed connection. */
+  #closedError(): Error {
+    return connectionError(
+      new SocketError("EPIPE", "the connection is closed"),
+      "EPIPE",
+      "send to",
+      this.remoteAddress,
+    );
+  }
+
+  onDrain(): void {
+    const queue = this.#unsent;
+    while (queue.length > 0) {
+      const head = queue[0];
+      const n = this.#socket.write(head.data);
+      if (n < 0) return this.onClose();
+      if (n < head.data.length) {
+        head.data = head.data.subarray(n);
+        return;
+      }
+      queue.shift();
+      head.done.resolve();
+    }
+    if (this.#afterFlush === "shutdown") this.#socket.shutdown(true);
+    if (this.#afterFlush === "end") this.#socket.end();
+    this.#afterFlush = undefined;
+  }
+
+  read(): Promise<Uint8Array | null> {
+    return this.input.read();
+  }
+
+  write(data: Uint8Array): Promise<void> {
+    if (this.#closed) return Promise.reject(this.#closedError());
+    if (this.#unsent.length === 0) {
+      const n = this.#socket.write(data);
+      if (n === data.length) return Promise.resolve();
+      if (n < 0) return Promise.reject(this.#closedError());
+      data = data.subarray(n);
+    }
+    const done = deferred();
+    this.#unsent.push({ data, done });
+    return done.promise;
+  }
+
+  closeWrite(): Promise<void> {
+    if (this.#closed) return Promise.resolve();
+    if (this.#unsent.length > 0) this.#afterFlush = "shutdown";
+    else this.#socket.shutdown(true);
+    return Promise.resolve();
+  }
+
+  close(): void {
+    this.input.clear();
+    if (this.#closed) return;
+    if (this.#unsent.length === 0) {
+      this.#closed = true;
+      this.#socket.end();
+      return;
+    }
+    // Writes nobody awaited are still queued: let them drain, but not forever.
+    this.#afterFlush = "end";
+    this.#lingerTimer = setTimeout(
+      () => this.#socket.terminate(),
+      CLOSE_LINGER_MS,
+    );
+  }
+
+  abort(): void {
+    this.input.clear();
+    if (this.#closed) return;
+    this.#socket.terminate(); // close() runs onClose: pending writes reject
+  }
+
+  setNoDelay(enable: boolean): void {
+    if ("port" in this.remoteAddress) this.#socket.setNoDelay(enable);
+  }
+
+  /** Turns the client away with a reset, as a full kernel backlog would. */
+  reset(): void {
+    this.#closed = true;
+    this.#socket.terminate();
+  }
+}
