@@ -17,6 +17,7 @@ export interface BunSocket {
   readonly localAddress: string;
   readonly localPort: number;
   write(data: Uint8Array): number;
+  /** Without an argument, sends FIN; `true` would stop the reading side. */
   shutdown(halfClose?: boolean): void;
   end(): void;
   terminate(): void;

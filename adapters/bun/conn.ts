@@ -87,7 +87,7 @@ export class BunConn<A extends SocketAddress> implements StreamConn<A> {
       queue.shift();
       head.done.resolve();
     }
-    if (this.#afterFlush === "shutdown") this.#socket.shutdown(true);
+    if (this.#afterFlush === "shutdown") this.#socket.shutdown();
     if (this.#afterFlush === "end") this.#socket.end();
     this.#afterFlush = undefined;
   }
@@ -112,7 +112,7 @@ export class BunConn<A extends SocketAddress> implements StreamConn<A> {
   closeWrite(): Promise<void> {
     if (this.#closed) return Promise.resolve();
     if (this.#unsent.length > 0) this.#afterFlush = "shutdown";
-    else this.#socket.shutdown(true);
+    else this.#socket.shutdown();
     return Promise.resolve();
   }
 

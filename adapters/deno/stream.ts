@@ -12,6 +12,7 @@ import {
   toSocketError,
 } from "../../src/errors.ts";
 import {
+  CLOSE_LINGER_MS,
   DEFAULT_READ_BUFFER_SIZE,
   type NetAddress,
   type SocketAddress,
@@ -69,7 +70,10 @@ export class DenoStreamConn<A extends SocketAddress> implements StreamConn<A> {
   #scratch: Uint8Array | undefined;
   #size = new ReadSize();
   #reading = false;
+  /** Closed by the caller: reads give `null`, new writes fail. */
   #closed = false;
+  /** The resource is closed. */
+  #released = false;
   /** The last write still in flight; later writes queue behind it. */
   #writing: Promise<void> | undefined;
   /** Writes not yet settled; `#writing` is cleared when none is left. */
@@ -100,11 +104,14 @@ export class DenoStreamConn<A extends SocketAddress> implements StreamConn<A> {
     this.#reading = false;
     const scratch = this.#scratch!;
     let chunk: Uint8Array | null = null;
+    if (this.#closed) {
+      if (this.#released) this.#releaseScratch();
+      return null; // what arrives after close() is not the caller's
+    }
     if (n !== null) {
       this.#size.record(n, scratch.length);
       chunk = scratch.slice(0, n);
     }
-    if (this.#closed) this.#releaseScratch();
     return chunk;
   };
 
@@ -113,7 +120,7 @@ export class DenoStreamConn<A extends SocketAddress> implements StreamConn<A> {
     if (!this.#closed) {
       throw connectionError(error, "EIO", "recv from", this.remoteAddress);
     }
-    this.#releaseScratch();
+    if (this.#released) this.#releaseScratch();
     return null;
   };
 
@@ -124,6 +131,16 @@ export class DenoStreamConn<A extends SocketAddress> implements StreamConn<A> {
   }
 
   write(data: Uint8Array): Promise<void> {
+    if (this.#closed) {
+      return Promise.reject(
+        connectionError(
+          new SocketError("EPIPE", "the connection is closed"),
+          "EPIPE",
+          "send to",
+          this.remoteAddress,
+        ),
+      );
+    }
     const previous = this.#writing;
     this.#writes++;
     // Alone (the usual case) a write runs at once, with nothing to chain;
@@ -140,7 +157,7 @@ export class DenoStreamConn<A extends SocketAddress> implements StreamConn<A> {
 
   async #writeAll(data: Uint8Array): Promise<void> {
     try {
-      if (this.#closed) throw new Error("closed");
+      if (this.#released) throw new Error("closed");
       // Deno writes partially under backpressure: loop until all is taken.
       let offset = await this.#conn.write(data);
       while (offset < data.length) {
@@ -148,7 +165,7 @@ export class DenoStreamConn<A extends SocketAddress> implements StreamConn<A> {
       }
     } catch (error) {
       this.#writes--; // #writing stays failed: so do the writes behind it
-      const failure = this.#closed
+      const failure = this.#released
         ? new SocketError("EPIPE", "the connection is closed", { cause: error })
         : error;
       throw connectionError(failure, "EPIPE", "send to", this.remoteAddress);
@@ -169,17 +186,34 @@ export class DenoStreamConn<A extends SocketAddress> implements StreamConn<A> {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    const writing = this.#writing;
+    if (writing === undefined) return this.#release();
+    // Closing the resource would cancel the writes nobody awaited: let them
+    // drain first, but not forever.
+    const timer = setTimeout(() => this.#release(), CLOSE_LINGER_MS);
+    const release = () => {
+      clearTimeout(timer);
+      this.#release();
+    };
+    writing.then(release, release);
+  }
+
+  /** Deno queues no writes of its own: what is in flight is dropped. */
+  abort(): void {
+    this.#closed = true;
+    this.#release();
+  }
+
+  /** Closes the resource; a read or write still pending ends with it. */
+  #release(): void {
+    if (this.#released) return;
+    this.#released = true;
     try {
       this.#conn.close();
     } catch {
       // already closed by the runtime
     }
     if (!this.#reading) this.#releaseScratch();
-  }
-
-  /** Deno queues no writes of its own: closing is already immediate. */
-  abort(): void {
-    this.close();
   }
 
   setNoDelay(enable: boolean): void {

@@ -24,6 +24,7 @@ class NodeDatagramEndpoint<A extends SocketAddress>
   readonly address: A;
   readonly queue: DatagramQueue<A> = new DatagramQueue();
   #socket: dgram.Socket;
+  #closing: Promise<void> | undefined;
 
   constructor(socket: dgram.Socket, address: A) {
     this.#socket = socket;
@@ -51,7 +52,8 @@ class NodeDatagramEndpoint<A extends SocketAddress>
 
   close(): Promise<void> {
     this.queue.close();
-    return new Promise((resolve) => {
+    // Idempotent: Deno's node:dgram never calls back a second close().
+    return this.#closing ??= new Promise((resolve) => {
       try {
         this.#socket.close(() => resolve());
       } catch {

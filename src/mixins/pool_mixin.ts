@@ -18,7 +18,7 @@ import {
   passesConnections,
   type StreamServer,
 } from "../server/stream_server.ts";
-import type { Driver } from "../driver.ts";
+import { type Driver, resolveDriver } from "../driver.ts";
 import type { SocketAddress } from "../transport.ts";
 import {
   EventLoopMixIn,
@@ -77,6 +77,29 @@ export type PoolMixed<T extends PoolableServerClass> =
   & (abstract new (...args: any[]) => PoolServer & {
     readonly activeChildren: ReadonlySet<number>;
   });
+
+/**
+ * Throws a `NotSupportedError` when the server's driver cannot start the
+ * workers `kind` needs: in the constructor, before the server binds.
+ * Options the server itself rejects are left to it.
+ */
+function refuseWithoutWorkers(
+  options: unknown,
+  kind: "thread" | "process",
+): void {
+  let driver: Driver;
+  try {
+    const given = (options as { driver?: Driver } | undefined)?.driver;
+    driver = resolveDriver(given);
+    if (typeof driver.unsupported !== "function") return;
+  } catch {
+    return;
+  }
+  const missing = driver.unsupported(
+    kind === "thread" ? "threads" : "processes",
+  );
+  if (missing) throw new NotSupportedError(missing);
+}
 
 /** How a pool mix-in sizes and stops its pool. */
 interface PoolPolicy {
@@ -142,6 +165,7 @@ export function poolMixIn<T extends PoolableServerClass>(
     // deno-lint-ignore no-explicit-any
     constructor(...args: any[]) {
       const location = handlerLocation(args[1], what);
+      refuseWithoutWorkers(args[2], policy.kind);
       super(...args);
       this.#location = location;
     }
@@ -173,9 +197,6 @@ export function poolMixIn<T extends PoolableServerClass>(
         );
       }
       checkDuration(this.handlerTimeout, "handlerTimeout");
-      const feature = policy.kind === "thread" ? "threads" : "processes";
-      const missing = this.driver.unsupported(feature);
-      if (missing) throw new NotSupportedError(missing);
       let workerData: unknown;
       try {
         workerData = JSON.parse(JSON.stringify(this.workerData ?? null));
