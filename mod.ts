@@ -96,7 +96,7 @@ export {
   UDPServerEventLoop,
   UnixDatagramServerEventLoop,
   UnixStreamServerEventLoop,
-} from "./src/mixins/event_loop_servers.ts";
+} from "./src/mixins/event_loop_mixin.ts";
 export {
   type ForkingMixed,
   ForkingMixIn,
@@ -111,7 +111,7 @@ export {
   UDPServerForking,
   UnixDatagramServerForking,
   UnixStreamServerForking,
-} from "./src/mixins/forking_servers.ts";
+} from "./src/mixins/forking_mixin.ts";
 export {
   type PoolableServer,
   type PoolableServerClass,
@@ -131,7 +131,7 @@ export {
   UDPServerThreading,
   UnixDatagramServerThreading,
   UnixStreamServerThreading,
-} from "./src/mixins/threading_servers.ts";
+} from "./src/mixins/threading_mixin.ts";
 export { WorkerServer } from "./src/pool/worker_server.ts";
 export { type ByteSink, SocketWriter } from "./src/io/writer.ts";
 export {

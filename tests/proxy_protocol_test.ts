@@ -17,7 +17,7 @@ import {
   TimeoutError,
   UnixStreamServer,
 } from "../mod.ts";
-import { parseProxyHeader } from "../src/io/proxy_header.ts";
+import { parseProxyHeader } from "../src/proxy/header.ts";
 import { HAProxy, haproxySkip } from "./_haproxy.ts";
 import { Commands } from "./_pool_handlers.ts";
 import {

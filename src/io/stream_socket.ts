@@ -146,15 +146,9 @@ export class StreamSocket {
     }
     if (bufsize === 0) return Promise.resolve(EMPTY);
     // Every echo takes this path: one promise hop, no async frames.
-    const read = this.#unread.length === 0 && this.#canReadDirect()
-      ? this.#conn.read()
-      : this.readChunk();
-    return read.then((chunk) => {
-      this.#activity++;
-      if (chunk === null) {
-        this.#eof = true;
-        return EMPTY;
-      }
+    return this.#read().then((read) => {
+      const chunk = this.#note(read);
+      if (chunk === null) return EMPTY;
       if (chunk.length <= bufsize) return chunk;
       this.unread(chunk.subarray(bufsize));
       return chunk.subarray(0, bufsize);
@@ -232,19 +226,24 @@ export class StreamSocket {
    * @returns Bytes owned by the caller, or `null` at end of stream.
    */
   readChunk(): Promise<Uint8Array | null> {
+    return this.#read().then(this.#note);
+  }
+
+  /**
+   * The one way bytes come in: those put back first, then the connection,
+   * raced against `timeout` when one is set.
+   */
+  #read(): Promise<Uint8Array | null> {
     if (this.#unread.length > 0) return Promise.resolve(this.#unread.pop()!);
     if (this.#eof || this.#closed) return Promise.resolve(null);
-    if (this.#canReadDirect()) return this.#conn.read().then(this.#noteEnd);
+    if (this.#timeout === null && this.#pendingRead === undefined) {
+      return this.#conn.read();
+    }
     return this.#readWithin();
   }
 
-  /** Whether a read may go straight to the connection (no timeout to race). */
-  #canReadDirect(): boolean {
-    return this.#timeout === null && this.#pendingRead === undefined &&
-      !this.#eof && !this.#closed;
-  }
-
-  #noteEnd = (chunk: Uint8Array | null): Uint8Array | null => {
+  /** What every read records: activity, and the end of the stream. */
+  #note = (chunk: Uint8Array | null): Uint8Array | null => {
     this.#activity++;
     if (chunk === null) this.#eof = true;
     return chunk;
@@ -252,24 +251,20 @@ export class StreamSocket {
 
   async #readWithin(): Promise<Uint8Array | null> {
     const read = this.#pendingRead ?? this.#conn.read();
-    let chunk: Uint8Array | null;
     if (this.#timeout === null) {
       this.#pendingRead = undefined;
-      chunk = await read;
-    } else {
-      // The read cannot be cancelled; keep it so the next call gets its bytes.
-      this.#pendingRead = read;
-      try {
-        chunk = await within(read, this.#timeout, "recv");
-      } catch (error) {
-        if (!(error instanceof TimeoutError)) this.#pendingRead = undefined;
-        throw error;
-      }
-      this.#pendingRead = undefined;
+      return await read;
     }
-    this.#activity++;
-    if (chunk === null) this.#eof = true;
-    return chunk;
+    // The read cannot be cancelled; keep it so the next call gets its bytes.
+    this.#pendingRead = read;
+    try {
+      const chunk = await within(read, this.#timeout, "recv");
+      this.#pendingRead = undefined;
+      return chunk;
+    } catch (error) {
+      if (!(error instanceof TimeoutError)) this.#pendingRead = undefined;
+      throw error;
+    }
   }
 
   /**

@@ -7,13 +7,11 @@
 
 import { type Deferred, deferred } from "../_deferred.ts";
 import { describe } from "../address.ts";
-import {
-  type RequestHandlerClass,
-  runHandler,
-} from "../handler/base_handler.ts";
+import type { RequestHandlerClass } from "../handler/base_handler.ts";
+import { runHandler } from "../handler/run_handler.ts";
 import { DatagramSocket } from "../io/datagram_socket.ts";
 import { IdleWatch } from "../io/idle_watch.ts";
-import { readProxyHeader } from "../io/proxy_header.ts";
+import { readProxyHeader } from "../proxy/header.ts";
 import { StreamSocket } from "../io/stream_socket.ts";
 import type { HandoffSettings } from "../server/stream_server.ts";
 import type { SocketAddress, StreamConn } from "../transport.ts";

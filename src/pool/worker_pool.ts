@@ -20,47 +20,23 @@ import { describeAddress } from "../address.ts";
 import { WorkerError } from "../errors.ts";
 import type { DatagramSocket } from "../io/datagram_socket.ts";
 import { streamConnOf, StreamSocket } from "../io/stream_socket.ts";
-import type { HandoffSettings } from "../server/stream_server.ts";
-import type { Driver } from "../driver.ts";
 import type { WorkerLink } from "../host.ts";
 import type { SocketAddress } from "../transport.ts";
 import {
   fromWire,
   type FromWorker,
-  RELAY_WINDOW,
-  type ServerInfo,
   type ToChild,
-  toWire,
   type ToWorker,
-  type WireError,
 } from "./messages.ts";
-import { startProcessLink } from "./process_link.ts";
+import { launchWorker, type PoolSettings } from "./launch.ts";
 
-/** What a pool needs to know. */
-export interface PoolSettings {
-  /** Threads or child processes. */
-  kind: "thread" | "process";
-  /** How many workers. */
-  size: number;
-  /** The handler's module URL and export name. */
-  module: string;
-  exportName: string;
-  /** What handlers see of the server. */
-  server: ServerInfo;
-  /** Milliseconds a request may run in a worker; `null`: no limit. */
-  handlerTimeout: number | null;
-  /** The server's `shutdown()`, for handlers that call it. */
-  shutdown: () => Promise<void>;
-  /** Reports a worker that could not be started again (no request failed). */
-  report: (error: Error) => void;
-  driver: Driver;
-  /**
-   * Set when the workers take the server's connections over (their
-   * descriptors: a child's IPC channel, or a socket moved to a thread)
-   * instead of having their bytes relayed: what they apply to them.
-   */
-  handoff?: HandoffSettings;
-}
+export type { PoolSettings } from "./launch.ts";
+import {
+  ownBytes,
+  type RelayedJob,
+  relayFromWorker,
+  relayToWorker,
+} from "./relay.ts";
 
 /** The first wait before a worker that failed to start is tried again. */
 const RETRY_FIRST_MS = 100;
@@ -82,25 +58,12 @@ interface Slot {
   jobs: Map<number, Job>;
 }
 
-interface Job {
-  id: number;
+interface Job extends RelayedJob {
   slot: Slot;
   done: Deferred<void>;
-  finished: boolean;
   client: SocketAddress;
-  /** A relayed connection (one a worker took over is in #passed). */
-  stream?: StreamSocket;
   /** Its handler failed: the worker waits for `closeRequest` to close it. */
   failed?: boolean;
-  datagrams?: DatagramSocket<SocketAddress>;
-  /** Bytes sent to the worker and not yet consumed there. */
-  inflight: number;
-  credit?: Deferred<void>;
-  /** Writes to the client, in the order the handler made them. */
-  writing: Promise<void>;
-  writeError?: WireError;
-  /** Bytes written to the client and not yet acknowledged to the worker. */
-  written: number;
   timer?: ReturnType<typeof setTimeout>;
 }
 
@@ -238,7 +201,11 @@ export class WorkerPool {
         local: request.localAddress,
         remote: client,
       });
-      void this.#pump(job, request);
+      void relayToWorker(
+        job,
+        request,
+        (message, transfer) => this.#send(slot, message, transfer),
+      );
     } else {
       const [packet, socket] = request;
       job.datagrams = socket;
@@ -302,7 +269,7 @@ export class WorkerPool {
     slot.ready = false;
     slot.loaded = deferred();
     slot.loaded.promise.catch(() => {}); // start() or #pick() report it
-    const { kind, driver } = this.#settings;
+    const { kind } = this.#settings;
     let link: WorkerLink | undefined;
     const events = {
       message: (message: unknown) => {
@@ -316,43 +283,13 @@ export class WorkerPool {
         }
       },
     };
-    const init: ToWorker = {
-      t: "init",
-      module: this.#settings.module,
-      exportName: this.#settings.exportName,
-      server: this.#settings.server,
-      workerId,
-    };
-    if (kind === "thread") {
-      link = driver.startThread(events);
-      slot.link = link;
-      slot.pid = undefined;
-      this.#sendHandoff(link);
-      link.send(init);
-      return;
-    }
-    startProcessLink(driver, events).then((started) => {
-      if (this.#closing) {
-        void started.terminate();
-        return;
-      }
+    launchWorker(this.#settings, workerId, events, (started) => {
+      if (this.#closing) return false;
       link = started;
       slot.link = started;
       slot.pid = started.pid;
-      this.#sendHandoff(started);
-      started.send(init);
+      return true;
     }, (error) => this.#notStarted(slot, error));
-  }
-
-  /**
-   * Tells a worker that takes connections over what to apply to them:
-   * before any connection, on the channel they come by, which keeps order.
-   */
-  #sendHandoff(link: WorkerLink): void {
-    const handoff = this.#settings.handoff;
-    if (!handoff) return;
-    const streams: ToChild = { t: "streams", settings: handoff };
-    link.pass?.(streams).catch(() => {});
   }
 
   /**
@@ -429,99 +366,18 @@ export class WorkerPool {
     }
     const job = slot.jobs.get(m.id);
     if (!job || job.finished) return;
-    switch (m.t) {
-      case "consumed":
-        job.inflight -= m.n;
-        job.credit?.resolve();
-        job.credit = undefined;
-        break;
-      case "write": {
-        const socket = job.stream!;
-        job.writing = job.writing.then(async () => {
-          if (job.writeError === undefined) {
-            try {
-              await socket.sendall(m.bytes);
-            } catch (error) {
-              job.writeError = toWire(error);
-            }
-          }
-          // Acknowledged in batches, as the worker only waits for them
-          // once RELAY_WINDOW bytes are outstanding; errors at once.
-          job.written += m.bytes.length;
-          if (job.writeError || job.written >= RELAY_WINDOW / 2) {
-            this.#send(slot, {
-              t: "ack",
-              id: job.id,
-              n: job.written,
-              ...(job.writeError ? { error: job.writeError } : {}),
-            });
-            job.written = 0;
-          }
-        });
-        break;
-      }
-      case "closeWrite": {
-        const socket = job.stream!;
-        job.writing = job.writing.then(() => socket.shutdown()).catch(
-          () => {},
-        );
-        break;
-      }
-      case "noDelay":
-        try {
-          job.stream?.setNoDelay(m.enable);
-        } catch {
-          // the connection is already gone
-        }
-        break;
-      case "sendto":
-        job.datagrams!.sendto(m.bytes, m.to).then(
-          () => this.#send(slot, { t: "sent", seq: m.seq }),
-          (error) =>
-            this.#send(slot, { t: "sent", seq: m.seq, error: toWire(error) }),
-        );
-        break;
-      case "done":
-        // The handler's writes reach the client before the server closes it.
-        void job.writing.then(() => {
-          if (job.finished) return;
-          this.#finish(job);
-          job.failed = m.error !== undefined;
-          if (m.error) job.done.reject(fromWire(m.error));
-          else job.done.resolve();
-        });
-        break;
+    if (m.t !== "done") {
+      return relayFromWorker(job, m, (message) => this.#send(slot, message));
     }
+    // The handler's writes reach the client before the server closes it.
+    void job.writing.then(() => {
+      if (job.finished) return;
+      this.#finish(job);
+      job.failed = m.error !== undefined;
+      if (m.error) job.done.reject(fromWire(m.error));
+      else job.done.resolve();
+    });
   }
-
-  /** Relays what the client sends, at most `RELAY_WINDOW` bytes ahead. */
-  async #pump(job: Job, socket: StreamSocket): Promise<void> {
-    try {
-      for (;;) {
-        while (job.inflight >= RELAY_WINDOW && !job.finished) {
-          job.credit = deferred();
-          await job.credit.promise;
-        }
-        if (job.finished) return;
-        const chunk = await socket.readChunk();
-        if (job.finished) return;
-        if (chunk === null) {
-          this.#send(job.slot, { t: "eof", id: job.id });
-          return;
-        }
-        const bytes = ownBytes(chunk);
-        job.inflight += bytes.length;
-        this.#send(job.slot, { t: "data", id: job.id, bytes }, [
-          bytes.buffer as ArrayBuffer,
-        ]);
-      }
-    } catch (error) {
-      if (!job.finished) {
-        this.#send(job.slot, { t: "eof", id: job.id, error: toWire(error) });
-      }
-    }
-  }
-
   /** A worker stopped: its requests fail, and a new worker takes its place. */
   #died(slot: Slot, how: string): void {
     const link = slot.link;
@@ -574,13 +430,4 @@ export class WorkerPool {
 
 function kindName(kind: "thread" | "process"): string {
   return kind === "thread" ? "worker" : "child process";
-}
-
-/**
- * The bytes in a buffer of their own, to transfer. Always a copy: a
- * runtime may still own the buffer it read into, and a structured clone
- * would copy anyway.
- */
-function ownBytes(data: Uint8Array): Uint8Array {
-  return data.slice();
 }

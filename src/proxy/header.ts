@@ -8,9 +8,9 @@
 
 import { settlesBy } from "../_deferred.ts";
 import { ProxyProtocolError, TimeoutError } from "../errors.ts";
-import { formatIPv4, formatIPv6, parseIPv4, parseIPv6 } from "../ip.ts";
+import { formatIPv4, formatIPv6, parseIPv4, parseIPv6 } from "./ip.ts";
 import type { NetAddress } from "../transport.ts";
-import type { ChunkSource } from "./reader.ts";
+import type { ChunkSource } from "../io/reader.ts";
 
 /** What a PROXY protocol header says about a connection. */
 export interface ProxyHeader {
@@ -42,7 +42,7 @@ const PORT = /^(?:0|[1-9][0-9]{0,4})$/;
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { parseProxyHeader } from "./proxy_header.ts";
+ * import { parseProxyHeader } from "./header.ts";
  *
  * const bytes = new TextEncoder().encode("PROXY TCP4 192.0.2.7 198.51.100.1 5000 80\r\nhi");
  * assert.deepEqual(parseProxyHeader(bytes), {
@@ -207,7 +207,7 @@ function bad(what: string): ProxyProtocolError {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { readProxyHeader } from "./proxy_header.ts";
+ * import { readProxyHeader } from "./header.ts";
  *
  * const chunks: Uint8Array[] = [
  *   new TextEncoder().encode("PROXY UNKNOWN\r\nhello"),

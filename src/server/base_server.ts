@@ -7,13 +7,11 @@
 import { noteServerConstructed } from "../_handler_module.ts";
 import { describeAddress } from "../address.ts";
 import { deferred } from "../_deferred.ts";
-import { ServerClosedError, SocketError } from "../errors.ts";
-import {
-  checkHandlerClass,
-  type RequestHandlerClass,
-  runHandler,
-} from "../handler/base_handler.ts";
+import { ServerClosedError } from "../errors.ts";
+import type { RequestHandlerClass } from "../handler/base_handler.ts";
+import { checkHandlerClass, runHandler } from "../handler/run_handler.ts";
 import { checkDuration } from "../options.ts";
+import { NOTHING, RequestFeed, STOP, TIMEOUT } from "./request_feed.ts";
 
 /** Options of {@linkcode BaseServer.serveForever}. */
 export interface ServeForeverOptions {
@@ -39,17 +37,6 @@ export const SERVES_AT_CLOSE: unique symbol = Symbol("servesAtClose");
  * many it waits for, and ends those left when its grace period is over.
  */
 export const RUNNING_REQUESTS: unique symbol = Symbol("running requests");
-
-/** A request that `getRequest()` produced, or why there is none. */
-type Fetch<Req, Addr> = {
-  done: boolean;
-  value?: [Req, Addr];
-  error?: unknown;
-};
-
-const TIMEOUT = Symbol("timeout");
-const STOP = Symbol("stop");
-const NOTHING = Symbol("nothing");
 
 /**
  * The base of all servers: Python's `BaseServer`. It owns the request loop
@@ -106,17 +93,13 @@ export abstract class BaseServer<Req, Addr> {
   /** Settled when no loop runs; unsettled until the first loop has ended. */
   #stopped = deferred();
   #everStopped = false;
-  /** The request being fetched; kept across timeouts so none is lost. */
-  #slot: Fetch<Req, Addr> | undefined;
-  /** Loops and `handleRequest` calls waiting for something to happen. */
-  #waiters = new Set<() => void>();
-  /**
-   * One timer shared by every wait with a deadline, left armed between
-   * requests: a server answering many small requests (datagrams) would
-   * otherwise set and clear a timer for each.
-   */
-  #alarm: ReturnType<typeof setTimeout> | undefined;
-  #alarmAt = Infinity;
+  /** Requests as they come, and the waits for them. */
+  #feed: RequestFeed<Req, Addr> = new RequestFeed(
+    () => this.getRequest(),
+    (value) => void this.requestAtClose(...value),
+  );
+  #stopsLoop = () => this.#closed || this.#shutdownRequested;
+  #stopsRequest = () => this.#closed;
   /** The requests `processRequest()` is serving (one, unless overridden). */
   #running = new Set<Req>();
 
@@ -180,7 +163,7 @@ export abstract class BaseServer<Req, Addr> {
     try {
       await this.ready();
       for (;;) {
-        const got = await this.#poll(pollInterval, true);
+        const got = await this.#feed.poll(pollInterval, this.#stopsLoop);
         if (got === STOP) break;
         if (got !== TIMEOUT && got !== NOTHING) {
           await this.#handle(got[0], got[1]);
@@ -190,7 +173,7 @@ export abstract class BaseServer<Req, Addr> {
       }
     } finally {
       if (--this.#loops === 0) {
-        this.#disarmIfIdle();
+        this.#feed.disarmIfIdle();
         this.#shutdownRequested = false;
         this.#everStopped = true;
         this.#stopped.resolve();
@@ -212,7 +195,7 @@ export abstract class BaseServer<Req, Addr> {
   async shutdown(): Promise<void> {
     if (this.#loops === 0 && this.#everStopped) return;
     this.#shutdownRequested = true;
-    this.#wakeAll();
+    this.#feed.wakeAll();
     await this.#stopped.promise;
   }
 
@@ -232,9 +215,9 @@ export abstract class BaseServer<Req, Addr> {
     await this.ready();
     let got;
     try {
-      got = await this.#poll(timeout, false);
+      got = await this.#feed.poll(timeout, this.#stopsRequest);
     } finally {
-      if (this.#loops === 0) this.#disarmIfIdle();
+      if (this.#loops === 0) this.#feed.disarmIfIdle();
     }
     if (got === TIMEOUT) return await this.handleTimeout();
     if (got === STOP) throw new ServerClosedError();
@@ -374,18 +357,16 @@ export abstract class BaseServer<Req, Addr> {
   async serverClose(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    this.#wakeAll();
-    this.#disarmIfIdle();
+    this.#feed.wakeAll();
+    this.#feed.disarmIfIdle();
     if (this.#loops === 0) {
       // a shutdown() waiting for a first loop that will never come
       this.#everStopped = true;
       this.#stopped.resolve();
     }
-    const slot = this.#slot;
-    this.#slot = undefined;
     // A request fetched but never served is served or closed, not leaked.
-    if (slot?.value) await this.requestAtClose(...slot.value);
-    else if (slot && !slot.done) slot.done = true; // it arrives late
+    const fetched = this.#feed.take();
+    if (fetched) await this.requestAtClose(...fetched);
   }
 
   /**
@@ -445,89 +426,5 @@ export abstract class BaseServer<Req, Addr> {
     } catch {
       // the original error matters more
     }
-  }
-
-  /**
-   * Waits up to `waitMs` for a request. Returns it, `TIMEOUT`, `STOP`
-   * (shutdown requested, when `forLoop`, or closed), or `NOTHING` (the
-   * fetch failed with a socket error, which Python ignores).
-   */
-  async #poll(
-    waitMs: number | null,
-    forLoop: boolean,
-  ): Promise<[Req, Addr] | typeof TIMEOUT | typeof STOP | typeof NOTHING> {
-    const deadline = waitMs === null ? Infinity : performance.now() + waitMs;
-    let waited = false;
-    for (;;) {
-      if (this.#closed) return STOP;
-      // bpo-35017: after shutdown, a request that is ready stays queued.
-      if (forLoop && this.#shutdownRequested) return STOP;
-      const slot = this.#slot ??= this.#fetch();
-      if (slot.done) {
-        this.#slot = undefined;
-        if (slot.value) return slot.value;
-        if (slot.error instanceof ServerClosedError) return STOP;
-        if (slot.error instanceof SocketError) return NOTHING;
-        throw slot.error;
-      }
-      const remaining = deadline - performance.now();
-      if (remaining <= 0 && waited) return TIMEOUT;
-      waited = true;
-      if (remaining !== Infinity) this.#armAlarm(deadline);
-      await new Promise<void>((resolve) => {
-        const wake = () => {
-          this.#waiters.delete(wake);
-          resolve();
-        };
-        this.#waiters.add(wake);
-      });
-    }
-  }
-
-  /** Makes sure every waiter is woken by `at` (they re-check their own deadline). */
-  #armAlarm(at: number): void {
-    if (this.#alarm !== undefined && this.#alarmAt <= at) return;
-    if (this.#alarm !== undefined) clearTimeout(this.#alarm);
-    this.#alarmAt = at;
-    this.#alarm = setTimeout(() => {
-      this.#alarm = undefined;
-      this.#alarmAt = Infinity;
-      this.#wakeAll();
-    }, Math.max(at - performance.now(), 0));
-  }
-
-  /** Stops the shared timer once nothing waits, so it keeps no process alive. */
-  #disarmIfIdle(): void {
-    if (this.#alarm === undefined || this.#waiters.size > 0) return;
-    clearTimeout(this.#alarm);
-    this.#alarm = undefined;
-    this.#alarmAt = Infinity;
-  }
-
-  /** Starts `getRequest()`; one handler per fetch, however long it waits. */
-  #fetch(): Fetch<Req, Addr> {
-    const slot: Fetch<Req, Addr> = { done: false };
-    this.getRequest().then(
-      (value) => {
-        if (slot.done) {
-          // after serverClose: served or closed, never leaked
-          void this.requestAtClose(...value);
-          return;
-        }
-        slot.done = true;
-        slot.value = value;
-        this.#wakeAll();
-      },
-      (error) => {
-        slot.done = true;
-        slot.error = error;
-        this.#wakeAll();
-      },
-    );
-    return slot;
-  }
-
-  #wakeAll(): void {
-    for (const wake of [...this.#waiters]) wake();
   }
 }

@@ -6,7 +6,7 @@
 
 import { checkNetAddress } from "../address.ts";
 import type { RequestHandlerClass } from "../handler/base_handler.ts";
-import { readProxyHeader } from "../io/proxy_header.ts";
+import { readProxyHeader } from "../proxy/header.ts";
 import type { StreamSocket } from "../io/stream_socket.ts";
 import { checkDuration } from "../options.ts";
 import type { NetAddress, StreamListener, TlsOptions } from "../transport.ts";

@@ -1,0 +1,166 @@
+/**
+ * The server's side of a relayed request: where a worker cannot take a
+ * connection over, the server reads the client's bytes and sends them to
+ * the worker, at most `RELAY_WINDOW` ahead of what the worker consumed,
+ * and writes what the worker's handler writes, in order. Datagram replies
+ * go the same way.
+ *
+ * @module
+ */
+
+import type { Deferred } from "../_deferred.ts";
+import { deferred } from "../_deferred.ts";
+import type { DatagramSocket } from "../io/datagram_socket.ts";
+import type { StreamSocket } from "../io/stream_socket.ts";
+import type { SocketAddress } from "../transport.ts";
+import {
+  type FromWorker,
+  RELAY_WINDOW,
+  toWire,
+  type ToWorker,
+  type WireError,
+} from "./messages.ts";
+
+/** Sends a message to the request's worker. */
+type Send = (message: ToWorker, transfer?: ArrayBuffer[]) => void;
+
+/** What the relay keeps of a request. */
+export interface RelayedJob {
+  id: number;
+  finished: boolean;
+  /** A relayed connection (one a worker took over is not relayed). */
+  stream?: StreamSocket;
+  datagrams?: DatagramSocket<SocketAddress>;
+  /** Bytes sent to the worker and not yet consumed there. */
+  inflight: number;
+  credit?: Deferred<void>;
+  /** Writes to the client, in the order the handler made them. */
+  writing: Promise<void>;
+  writeError?: WireError;
+  /** Bytes written to the client and not yet acknowledged to the worker. */
+  written: number;
+}
+
+/** A worker's message about one request's bytes. */
+type RelayMessage = Exclude<
+  FromWorker,
+  { t: "ready" | "failed" | "shutdown" | "done" }
+>;
+
+/**
+ * Relays what the client sends, at most `RELAY_WINDOW` bytes ahead.
+ *
+ * @param job The request.
+ * @param socket Its connection.
+ * @param send Sends to its worker.
+ */
+/** Relays what the client sends, at most `RELAY_WINDOW` bytes ahead. */
+export async function relayToWorker(
+  job: RelayedJob,
+  socket: StreamSocket,
+  send: Send,
+): Promise<void> {
+  try {
+    for (;;) {
+      while (job.inflight >= RELAY_WINDOW && !job.finished) {
+        job.credit = deferred();
+        await job.credit.promise;
+      }
+      if (job.finished) return;
+      const chunk = await socket.readChunk();
+      if (job.finished) return;
+      if (chunk === null) {
+        send({ t: "eof", id: job.id });
+        return;
+      }
+      const bytes = ownBytes(chunk);
+      job.inflight += bytes.length;
+      send({ t: "data", id: job.id, bytes }, [
+        bytes.buffer as ArrayBuffer,
+      ]);
+    }
+  } catch (error) {
+    if (!job.finished) {
+      send({ t: "eof", id: job.id, error: toWire(error) });
+    }
+  }
+}
+
+/**
+ * Carries out what a worker's handler did to its relayed request: a write,
+ * a half-close, `TCP_NODELAY`, a datagram reply, or bytes it consumed.
+ *
+ * @param job The request.
+ * @param m The worker's message.
+ * @param send Sends to its worker.
+ */
+export function relayFromWorker(
+  job: RelayedJob,
+  m: RelayMessage,
+  send: (message: ToWorker) => void,
+): void {
+  switch (m.t) {
+    case "consumed":
+      job.inflight -= m.n;
+      job.credit?.resolve();
+      job.credit = undefined;
+      break;
+    case "write": {
+      const socket = job.stream!;
+      job.writing = job.writing.then(async () => {
+        if (job.writeError === undefined) {
+          try {
+            await socket.sendall(m.bytes);
+          } catch (error) {
+            job.writeError = toWire(error);
+          }
+        }
+        // Acknowledged in batches, as the worker only waits for them
+        // once RELAY_WINDOW bytes are outstanding; errors at once.
+        job.written += m.bytes.length;
+        if (job.writeError || job.written >= RELAY_WINDOW / 2) {
+          send({
+            t: "ack",
+            id: job.id,
+            n: job.written,
+            ...(job.writeError ? { error: job.writeError } : {}),
+          });
+          job.written = 0;
+        }
+      });
+      break;
+    }
+    case "closeWrite": {
+      const socket = job.stream!;
+      job.writing = job.writing.then(() => socket.shutdown()).catch(
+        () => {},
+      );
+      break;
+    }
+    case "noDelay":
+      try {
+        job.stream?.setNoDelay(m.enable);
+      } catch {
+        // the connection is already gone
+      }
+      break;
+    case "sendto":
+      job.datagrams!.sendto(m.bytes, m.to).then(
+        () => send({ t: "sent", seq: m.seq }),
+        (error) => send({ t: "sent", seq: m.seq, error: toWire(error) }),
+      );
+      break;
+  }
+}
+
+/**
+ * The bytes in a buffer of their own, to transfer. Always a copy: a
+ * runtime may still own the buffer it read into, and a structured clone
+ * would copy anyway.
+ *
+ * @param data The bytes.
+ * @returns A copy.
+ */
+export function ownBytes(data: Uint8Array): Uint8Array {
+  return data.slice();
+}
