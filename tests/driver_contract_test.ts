@@ -141,6 +141,17 @@ for (const rig of rigs()) {
       await done();
     });
 
+    it("delivers a large write to a client already waiting to read", async () => {
+      const { conn, peer, done } = await pair();
+      const sent = pattern(8 << 20);
+      const reading = peer.readAll(30_000);
+      await sleep(20);
+      await conn.write(sent);
+      conn.close();
+      assert.deepEqual(await reading, sent);
+      await done();
+    });
+
     it("writes in call order when nobody awaits", async () => {
       const { conn, peer, done } = await pair();
       const writes = [];

@@ -11,13 +11,13 @@ import type * as net from "node:net";
 import * as tls from "node:tls";
 import { connectionError, SocketError, WorkerError } from "../../src/errors.ts";
 import { ReadQueue } from "../_shared/push_queue.ts";
-import {
-  CLOSE_LINGER_MS,
-  type SocketAddress,
-  type StreamConn,
-  type TlsOptions,
+import type {
+  SocketAddress,
+  StreamConn,
+  TlsOptions,
 } from "../../src/transport.ts";
 import { HandshakeGate } from "../_shared/handshakes.ts";
+import { linger } from "../_shared/linger.ts";
 
 /** A write failure; Node's own "stream closed" errors become `EPIPE`. */
 function writeError(error: unknown, peer: SocketAddress): Error {
@@ -161,12 +161,12 @@ export class NodeConn<A extends SocketAddress> implements StreamConn<A> {
     }
     // Writes nobody awaited are still queued: let them drain, but not forever.
     socket.end();
-    const timer = setTimeout(() => socket.destroy(), CLOSE_LINGER_MS);
+    const drained = linger(() => socket.destroy());
     socket.once("finish", () => {
-      clearTimeout(timer);
+      drained();
       socket.destroy();
     });
-    socket.once("close", () => clearTimeout(timer));
+    socket.once("close", drained);
   }
 
   abort(): void {

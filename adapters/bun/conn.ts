@@ -10,11 +10,8 @@
 
 import { type Deferred, deferred } from "../../src/_deferred.ts";
 import { connectionError, SocketError } from "../../src/errors.ts";
-import {
-  CLOSE_LINGER_MS,
-  type SocketAddress,
-  type StreamConn,
-} from "../../src/transport.ts";
+import type { SocketAddress, StreamConn } from "../../src/transport.ts";
+import { linger } from "../_shared/linger.ts";
 import { ReadQueue } from "../_shared/push_queue.ts";
 import type { BunSocket } from "./api.ts";
 
@@ -31,7 +28,8 @@ export class BunConn<A extends SocketAddress> implements StreamConn<A> {
   #unsent: PendingWrite[] = [];
   /** What to do once `#unsent` is empty: send FIN, or close. */
   #afterFlush: "shutdown" | "end" | undefined;
-  #lingerTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Stops the linger once the connection closed. */
+  #drained: (() => void) | undefined;
   /** Takes a TLS connection off its listener's handshakes in progress. */
   endHandshake: (() => void) | undefined;
 
@@ -52,7 +50,7 @@ export class BunConn<A extends SocketAddress> implements StreamConn<A> {
 
   onClose(error?: Error): void {
     this.#closed = true;
-    clearTimeout(this.#lingerTimer);
+    this.#drained?.();
     this.endHandshake?.();
     this.input.end(
       error
@@ -126,10 +124,7 @@ export class BunConn<A extends SocketAddress> implements StreamConn<A> {
     }
     // Writes nobody awaited are still queued: let them drain, but not forever.
     this.#afterFlush = "end";
-    this.#lingerTimer = setTimeout(
-      () => this.#socket.terminate(),
-      CLOSE_LINGER_MS,
-    );
+    this.#drained = linger(() => this.#socket.terminate());
   }
 
   abort(): void {

@@ -12,7 +12,6 @@ import {
   toSocketError,
 } from "../../src/errors.ts";
 import {
-  CLOSE_LINGER_MS,
   DEFAULT_READ_BUFFER_SIZE,
   type NetAddress,
   type SocketAddress,
@@ -21,6 +20,7 @@ import {
   type UnixAddress,
 } from "../../src/transport.ts";
 import type { DenoAddr, DenoConn, DenoListener } from "./api.ts";
+import { linger } from "../_shared/linger.ts";
 import { ReadSize } from "./read_size.ts";
 
 /** A TCP or UDP address from Deno's. */
@@ -190,9 +190,9 @@ export class DenoStreamConn<A extends SocketAddress> implements StreamConn<A> {
     if (writing === undefined) return this.#release();
     // Closing the resource would cancel the writes nobody awaited: let them
     // drain first, but not forever.
-    const timer = setTimeout(() => this.#release(), CLOSE_LINGER_MS);
+    const drained = linger(() => this.#release());
     const release = () => {
-      clearTimeout(timer);
+      drained();
       this.#release();
     };
     writing.then(release, release);

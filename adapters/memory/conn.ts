@@ -7,11 +7,11 @@
 
 import { connectionError, SocketError } from "../../src/errors.ts";
 import {
-  CLOSE_LINGER_MS,
   DEFAULT_READ_BUFFER_SIZE,
   type SocketAddress,
   type StreamConn,
 } from "../../src/transport.ts";
+import { linger } from "../_shared/linger.ts";
 import { Pipe } from "./pipe.ts";
 
 /** One end of an in-memory connection. */
@@ -63,8 +63,7 @@ export class MemoryConn<A extends SocketAddress> implements StreamConn<A> {
     this.#out.end();
     if (this.#out.drained) return;
     // Writes nobody awaited still wait for room: let them drain, not forever.
-    const timer = setTimeout(() => this.#reset(), CLOSE_LINGER_MS);
-    this.#out.onDrained = () => clearTimeout(timer);
+    this.#out.onDrained = linger(() => this.#reset());
   }
 
   abort(): void {

@@ -7,9 +7,10 @@
  * reset on abort; `driver_contract_test.ts` holds it to the same contract
  * as the runtime drivers.
  *
- * It carries no TLS, no `reusePort` and runs no workers, so the threading
- * and forking servers refuse it. Signals come only from
- * {@linkcode MemoryHost.raise}.
+ * It carries no TLS and no `reusePort`. Its worker threads run in this
+ * thread ({@linkcode InProcessWorker}), so a pool's bookkeeping can be
+ * tested without threads; it starts no child processes, so the forking
+ * servers refuse it. Signals come only from {@linkcode MemoryHost.raise}.
  *
  * @example A TCPServer served in memory
  * ```ts
@@ -48,19 +49,24 @@ import type {
   Host,
   HostFeature,
   ShutdownSignal,
+  WorkerEvents,
   WorkerLink,
 } from "../../src/host.ts";
 import { compose } from "../_shared/compose.ts";
 import { MemoryNetwork } from "./network.ts";
+import { InProcessWorker } from "./threads.ts";
 
 export { MemoryNetwork } from "./network.ts";
+export { InProcessWorker } from "./threads.ts";
 export { PIPE_CAPACITY } from "./pipe.ts";
 
-const NO_WORKERS =
-  "the memory driver runs no workers; test pools with a runtime's driver";
+const NO_PROCESSES =
+  "the memory driver starts no child processes; its threads run in this thread";
 
 /**
- * A host without threads or children, whose signals a test raises.
+ * A host whose worker threads run in this thread
+ * ({@linkcode InProcessWorker}), with no child processes, and whose
+ * signals a test raises.
  *
  * @example
  * ```ts
@@ -78,17 +84,30 @@ const NO_WORKERS =
  */
 export class MemoryHost implements Host {
   #listeners = new Set<{ signal: ShutdownSignal; call: () => void }>();
+  #threads: InProcessWorker[] = [];
 
-  unsupported(_feature: HostFeature): string | undefined {
-    return NO_WORKERS;
+  unsupported(feature: HostFeature): string | undefined {
+    if (feature === "processes") return NO_PROCESSES;
+    if (feature === "threadHandover") {
+      return "the memory driver's threads get their connections relayed";
+    }
+    return undefined;
   }
 
-  startThread(): WorkerLink {
-    throw new NotSupportedError(NO_WORKERS);
+  startThread(events: WorkerEvents): WorkerLink {
+    const worker = new InProcessWorker(events);
+    this.#threads = this.#threads.filter((thread) => thread.alive);
+    this.#threads.push(worker);
+    return worker.link();
   }
 
   spawnChild(): ChildProcessHandle {
-    throw new NotSupportedError(NO_WORKERS);
+    throw new NotSupportedError(NO_PROCESSES);
+  }
+
+  /** The threads still running, oldest first. */
+  get threads(): readonly InProcessWorker[] {
+    return this.#threads.filter((thread) => thread.alive);
   }
 
   onSignal(signal: ShutdownSignal, listener: () => void): () => void {
@@ -125,7 +144,8 @@ export interface MemoryDriver {
  *
  * const { driver } = memoryDriver();
  * assert.equal(driver.name, "memory");
- * assert.match(driver.unsupported("threads") ?? "", /no workers/);
+ * assert.equal(driver.unsupported("threads"), undefined);
+ * assert.match(driver.unsupported("processes") ?? "", /no child processes/);
  * ```
  *
  * @returns The driver, its network and its host.

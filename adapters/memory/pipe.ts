@@ -88,6 +88,9 @@ export class Pipe {
    * once the writer reset the connection.
    */
   read(max: number): Promise<Uint8Array | null> {
+    // Writes may wait while the buffer is empty: the last bytes went
+    // straight to a waiting reader.
+    if (this.#chunks.length === 0) this.#refill();
     const head = this.#chunks[0];
     if (head !== undefined) {
       let chunk = head;
