@@ -4,7 +4,7 @@
 // here is the core's doing; these tests run in milliseconds.
 
 import assert from "node:assert/strict";
-import { memoryDriver, type MemoryNetwork } from "../adapters/memory/index.ts";
+import { memoryDriver } from "../adapters/memory/index.ts";
 import {
   closeOnSignals,
   DatagramRequestHandler,
@@ -13,48 +13,15 @@ import {
   ForkingTCPServer,
   LineTooLongError,
   NotSupportedError,
-  type SocketAddress,
-  type StreamConn,
   StreamRequestHandler,
   TCPServer,
-  ThreadingTCPServer,
   TimeoutError,
   UDPServer,
   UnixStreamServer,
-  WorkerError,
-  type WorkerServer,
 } from "../mod.ts";
 import { collectingErrors, sleep, until } from "./_helpers.ts";
+import { decoder, encoder, LOCAL, readAll, talk } from "./_memory.ts";
 import { describe, it } from "./_testing.ts";
-
-const encoder = new TextEncoder();
-const decoder = new TextDecoder();
-const LOCAL = { hostname: "127.0.0.1", port: 0 };
-
-/** Reads until the server's FIN. */
-async function readAll(conn: StreamConn<SocketAddress>): Promise<string> {
-  let text = "";
-  for (let chunk; (chunk = await conn.read()) !== null;) {
-    text += decoder.decode(chunk, { stream: true });
-  }
-  return text;
-}
-
-/** Sends `text`, half-closes, and returns the whole reply. */
-async function talk(
-  network: MemoryNetwork,
-  to: SocketAddress,
-  text: string,
-): Promise<string> {
-  const conn = await network.connect(to);
-  try {
-    await conn.write(encoder.encode(text));
-    await conn.closeWrite();
-    return await readAll(conn);
-  } finally {
-    conn.close();
-  }
-}
 
 class LineEcho extends StreamRequestHandler {
   override async handle(): Promise<void> {
@@ -75,30 +42,6 @@ class Fails extends StreamRequestHandler {
 /** A handler a pool could load, were there child processes. */
 export class PoolEcho extends LineEcho {
   static module = import.meta.url;
-}
-
-/**
- * Run by the pools below: `echo TEXT` answers with the worker's number and
- * the text; `hold` says which worker holds it, then waits for `release`.
- */
-export class Pooled extends StreamRequestHandler<WorkerServer> {
-  static module = import.meta.url;
-  override async handle(): Promise<void> {
-    const me = `worker ${this.server.workerId}`;
-    const line = decoder.decode(await this.rfile.readline());
-    if (line.startsWith("bulk ")) {
-      // Reads that many bytes, then writes them all back.
-      const body = await this.rfile.read(Number(line.slice(5)));
-      await this.wfile.write(body);
-      return;
-    }
-    if (line.startsWith("hold")) {
-      await this.wfile.write(encoder.encode(`${me} holds\n`));
-      await this.rfile.readline();
-      return;
-    }
-    await this.wfile.write(encoder.encode(`${me} ${line}`));
-  }
 }
 
 describe("The core on the memory driver", () => {
@@ -335,95 +278,6 @@ describe("The core on the memory driver", () => {
     assert.throws(
       () => new ForkingTCPServer(LOCAL, PoolEcho, { driver }),
       NotSupportedError,
-    );
-  });
-});
-
-describe("A thread pool's bookkeeping on the memory driver", () => {
-  /** A pool of two in-process threads serving `Pooled`. */
-  async function pool(errors: unknown[] = [], handlerTimeout = 2000) {
-    const memory = memoryDriver();
-    const Server = collectingErrors(ThreadingTCPServer, errors);
-    const server = new Server(LOCAL, Pooled, { driver: memory.driver });
-    server.poolSize = 2;
-    server.handlerTimeout = handlerTimeout;
-    await server.ready();
-    const serving = server.serveForever({ pollInterval: 10 });
-    return {
-      ...memory,
-      server,
-      async [Symbol.asyncDispose]() {
-        await server.shutdown();
-        await serving;
-        await server.serverClose();
-      },
-    };
-  }
-
-  it("relays megabytes both ways, past the relay window", async () => {
-    const errors: unknown[] = [];
-    await using p = await pool(errors);
-    const size = 1 << 20; // four windows of 256 KiB
-    const client = await p.network.connect(p.server.serverAddress);
-    await client.write(encoder.encode(`bulk ${size}\n`));
-    await client.write(new Uint8Array(size).fill(7));
-    let got = 0;
-    let bytes = 0;
-    for (let chunk; (chunk = await client.read()) !== null;) {
-      bytes += chunk.length;
-      for (const byte of chunk) got += byte;
-    }
-    client.close();
-    assert.equal(bytes, size, "the handler's reply: every byte it read");
-    assert.equal(got, 7 * size);
-    assert.deepEqual(errors, []);
-  });
-
-  it("gives a request to the least busy worker", async () => {
-    await using p = await pool();
-    const held = await p.network.connect(p.server.serverAddress);
-    await held.write(encoder.encode("hold\n"));
-    const first = decoder.decode((await held.read())!); // "worker N holds"
-    const other = await talk(p.network, p.server.serverAddress, "echo x\n");
-    assert.notEqual(first.split(" ")[1], other.split(" ")[1]);
-    await held.write(encoder.encode("release\n"));
-    await readAll(held);
-    held.close();
-  });
-
-  it("replaces a worker that dies mid-request and reports its client", async () => {
-    const errors: unknown[] = [];
-    await using p = await pool(errors);
-    const held = await p.network.connect(p.server.serverAddress);
-    await held.write(encoder.encode("hold\n"));
-    const id = Number(decoder.decode((await held.read())!).split(" ")[1]);
-    p.host.threads.find((_, i) => i === id - 1)!.kill();
-    assert.equal(await readAll(held), "", "its client was closed");
-    held.close();
-    assert.ok(await until(() => p.server.activeWorkers === 2, 2000));
-    assert.match(
-      await talk(p.network, p.server.serverAddress, "echo again\n"),
-      /^worker [0-9]+ echo again\n$/,
-    );
-    assert.equal(errors.length, 1);
-    assert.ok(errors[0] instanceof WorkerError);
-    assert.match((errors[0] as Error).message, /was killed/);
-  });
-
-  it("stops and replaces a worker whose handler runs past handlerTimeout", async () => {
-    const errors: unknown[] = [];
-    await using p = await pool(errors, 50);
-    const hung = await p.network.connect(p.server.serverAddress);
-    await hung.write(encoder.encode("hold\n"));
-    await hung.read(); // it holds, and never returns
-    assert.equal(await readAll(hung), "");
-    hung.close();
-    assert.ok(await until(() => errors.length === 1, 2000));
-    assert.match((errors[0] as Error).message, /handlerTimeout/);
-    assert.ok(await until(() => p.server.activeWorkers === 2, 2000));
-    assert.match(
-      await talk(p.network, p.server.serverAddress, "echo on\n"),
-      /^worker [0-9]+ echo on\n$/,
     );
   });
 });
