@@ -44,6 +44,12 @@ export class Commands extends StreamRequestHandler<WorkerServer> {
           } ${process.pid}\n`,
         );
         return;
+      case "runtime": { // which runtime runs this worker
+        const global = globalThis as { Deno?: unknown; Bun?: unknown };
+        const name = global.Deno ? "deno" : global.Bun ? "bun" : "node";
+        await this.wfile.write(`${name} ${process.pid}\n`);
+        return;
+      }
       case "addr": { // the clientAddress the handler got
         const { hostname, port } = this.clientAddress as {
           hostname: string;

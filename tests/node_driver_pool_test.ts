@@ -1,0 +1,51 @@
+// The node driver on Deno and Bun runs its pools on that runtime's host:
+// children of the running runtime that take connections over from
+// node:net listeners, and the runtime's own threads. On Node it is the
+// native driver, checked the same way.
+
+import assert from "node:assert/strict";
+import process from "node:process";
+import { driver } from "../adapters/node.ts";
+import { ForkingTCPServer, ThreadingTCPServer } from "../mod.ts";
+import { exchange, LIMIT, LOCAL, RUNTIME } from "./_helpers.ts";
+import { Commands } from "./_pool_handlers.ts";
+import { describe, it } from "./_testing.ts";
+
+describe(`Pools on the node driver [${RUNTIME}]`, LIMIT, () => {
+  it("ForkingTCPServer: children of this runtime take the connections over", async () => {
+    await using server = new ForkingTCPServer(LOCAL, Commands, { driver });
+    server.maxChildren = 1;
+    await server.ready();
+    const serving = server.serveForever({ pollInterval: 10 });
+    const port = server.serverAddress.port;
+    const [runtime, pid] = (await exchange(port, "runtime\n")).trim().split(
+      " ",
+    );
+    assert.equal(runtime, RUNTIME);
+    assert.notEqual(Number(pid), process.pid, "served in a child");
+    assert.deepEqual([...server.activeChildren], [Number(pid)]);
+    assert.equal(await exchange(port, "held\n"), "own\n");
+    await server.shutdown();
+    await serving;
+  });
+
+  it("ThreadingTCPServer: this runtime's threads serve", async () => {
+    await using server = new ThreadingTCPServer(LOCAL, Commands, { driver });
+    server.poolSize = 1;
+    await server.ready();
+    const serving = server.serveForever({ pollInterval: 10 });
+    const port = server.serverAddress.port;
+    const [runtime, pid] = (await exchange(port, "runtime\n")).trim().split(
+      " ",
+    );
+    assert.equal(runtime, RUNTIME);
+    assert.equal(Number(pid), process.pid, "served in a thread");
+    const handover = driver.unsupported("threadHandover") === undefined;
+    assert.equal(
+      await exchange(port, "held\n"),
+      handover ? "own\n" : "relayed\n",
+    );
+    await server.shutdown();
+    await serving;
+  });
+});
