@@ -39,6 +39,11 @@ export class InProcessWorker {
   #events: WorkerEvents;
   #alive = true;
 
+  /**
+   * Starts the worker code, waiting for the pool's first message.
+   *
+   * @param events Where its messages and its end go.
+   */
   constructor(events: WorkerEvents) {
     const channel = new MessageChannel();
     this.#server = channel.port1;
