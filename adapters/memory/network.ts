@@ -168,7 +168,7 @@ export class MemoryNetwork implements Sockets {
         const host = hostKey(to.hostname);
         const from = host === wildcardOf(host) ? loopbackOf(host) : host;
         server = {
-          hostname: host,
+          hostname: from,
           port: (listener.address as NetAddress).port,
         };
         client = { hostname: from, port: this.#freePort(this.#streams, from) };
@@ -188,7 +188,7 @@ export class MemoryNetwork implements Sockets {
       const listener = new MemoryListener<NetAddress>(
         address,
         options.backlog,
-        () => this.#streams.delete(netKey(address)),
+        () => release(this.#streams, netKey(address), listener),
       );
       this.#streams.set(netKey(address), listener as never);
       return listener;
@@ -202,7 +202,7 @@ export class MemoryNetwork implements Sockets {
       const listener = new MemoryListener<UnixAddress>(
         address,
         options.backlog,
-        () => this.#streams.delete(unixKey(address)),
+        () => release(this.#streams, unixKey(address), listener),
       );
       this.#streams.set(unixKey(address), listener as never);
       return listener;
@@ -219,7 +219,7 @@ export class MemoryNetwork implements Sockets {
       const endpoint = new MemoryEndpoint<NetAddress>(
         address,
         (data, to) => this.#sendTo(data, to, from, false),
-        () => this.#datagrams.delete(netKey(address)),
+        () => release(this.#datagrams, netKey(address), endpoint),
       );
       this.#datagrams.set(netKey(address), endpoint as never);
       return endpoint;
@@ -234,7 +234,7 @@ export class MemoryNetwork implements Sockets {
       const endpoint = new MemoryEndpoint<UnixAddress>(
         address,
         (data, to) => this.#sendTo(data, to, address, true),
-        () => this.#datagrams.delete(unixKey(address)),
+        () => release(this.#datagrams, unixKey(address), endpoint),
       );
       this.#datagrams.set(unixKey(address), endpoint as never);
       return endpoint;
@@ -334,6 +334,11 @@ export class MemoryNetwork implements Sockets {
     }
     throw new SocketError("EADDRINUSE", "no free port left");
   }
+}
+
+/** Frees `key` if `owner` still holds it: a second close frees nothing. */
+function release(table: Map<string, unknown>, key: string, owner: unknown) {
+  if (table.get(key) === owner) table.delete(key);
 }
 
 function netKey(address: NetAddress): string {
