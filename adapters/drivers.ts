@@ -14,8 +14,10 @@ import { denoHost, denoSockets, hasUnstableNet } from "./deno/index.ts";
 import { nodeHost, nodeReusePort, nodeSockets } from "./node/index.ts";
 import { runningOn } from "./runtime.ts";
 
-/** Node's sockets as they run on Deno, whose `node:dgram` takes `reusePort`
- * and then fails with `EADDRINUSE`. */
+/**
+ * Node's sockets as they run on Deno, whose `node:dgram` takes `reusePort`
+ * and then fails with `EADDRINUSE`.
+ */
 const denoNodeSockets: Sockets = nodeSockets({
   reusePort: (udp) =>
     udp

@@ -8,6 +8,7 @@
  * @module
  */
 
+import process from "node:process";
 import { NotSupportedError } from "../../src/errors.ts";
 import type {
   DatagramEndpoint,
@@ -49,7 +50,7 @@ export interface NodeQuirks {
 export function nodeReusePort(): string | undefined {
   return nodeAtLeast(22, 12)
     ? undefined
-    : `allowReusePort needs Node 22.12 or later; Node ignores it silently before that`;
+    : `allowReusePort needs Node 22.12 or later (this is Node ${process.versions.node}); Node ignores it silently before that`;
 }
 
 const NO_UNIX_DATAGRAM =
