@@ -13,7 +13,14 @@ import {
   type StreamListener,
 } from "../mod.ts";
 import { existsSync } from "node:fs";
-import { halfCloseSkip, LIMIT, sleep, tempDir, until } from "./_helpers.ts";
+import {
+  halfCloseSkip,
+  LIMIT,
+  settlesWithin,
+  sleep,
+  tempDir,
+  until,
+} from "./_helpers.ts";
 import { rigs } from "./_rigs.ts";
 import { describe, it } from "./_testing.ts";
 
@@ -163,6 +170,23 @@ for (const rig of rigs()) {
       await Promise.all(writes);
       conn.close();
       assert.equal(text(await peer.readAll()), expected);
+      await done();
+    });
+
+    it("does not hold closeWrite and close for a client that does not read", async () => {
+      const { conn, peer, done } = await pair();
+      const sent = pattern(32 << 20);
+      const writing = conn.write(sent);
+      writing.catch(() => {});
+      assert.ok(await pending(writing));
+      assert.ok(
+        await settlesWithin(conn.closeWrite(), 2000),
+        "closeWrite waited for the client",
+      );
+      conn.close(); // lingers: the client may still read it all
+      const received = await peer.readAll(30_000);
+      assert.deepEqual(received, sent);
+      await writing;
       await done();
     });
 

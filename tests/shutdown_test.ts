@@ -14,6 +14,7 @@ import {
 import { Program } from "./_program.ts";
 import {
   Client,
+  collectingErrors,
   DRIVERS,
   LIMIT,
   LOCAL,
@@ -81,6 +82,36 @@ for (const driver of DRIVERS) {
         assert.equal(server.activeConnections, 0);
       } finally {
         for (const client of clients) client.close();
+        await server.serverClose();
+      }
+    });
+
+    it("closes a request stuck writing to a client that reads nothing", async () => {
+      class Floods extends StreamRequestHandler {
+        override async handle() {
+          await this.wfile.write(new Uint8Array(32 << 20));
+        }
+      }
+      const errors: unknown[] = [];
+      const Server = collectingErrors(EventLoopTCPServer, errors);
+      const server = new Server(LOCAL, Floods, { driver });
+      server.closeGrace = 100;
+      await server.ready();
+      const serving = server.serveForever();
+      const client = await Client.connect(server.serverAddress.port);
+      client.socket.pause(); // reads nothing: the handler's write stalls
+      try {
+        while (server.activeConnections < 1) await sleep(5);
+        await sleep(100);
+        await server.shutdown();
+        await serving;
+        assert.equal(
+          await settlesWithin(server.serverClose(), 5000),
+          true,
+          "serverClose() waited for the client past closeGrace",
+        );
+      } finally {
+        client.close();
         await server.serverClose();
       }
     });

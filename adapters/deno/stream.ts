@@ -173,9 +173,19 @@ export class DenoStreamConn<A extends SocketAddress> implements StreamConn<A> {
     if (--this.#writes === 0) this.#writing = undefined;
   }
 
-  async closeWrite(): Promise<void> {
-    if (this.#writing) await this.#writing.catch(() => {});
-    if (this.#closed) return;
+  closeWrite(): Promise<void> {
+    if (this.#closed) return Promise.resolve();
+    const writing = this.#writing;
+    if (writing === undefined) return this.#shutWrite();
+    // The FIN follows the writes in flight, but nobody waits for a peer
+    // that does not read: close() after this lingers, then gives up.
+    const shut = () => this.#shutWrite().catch(() => {});
+    writing.then(shut, shut);
+    return Promise.resolve();
+  }
+
+  async #shutWrite(): Promise<void> {
+    if (this.#released) return;
     try {
       await this.#conn.closeWrite();
     } catch (error) {
