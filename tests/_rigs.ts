@@ -6,6 +6,7 @@ import { memoryDriver, type MemoryNetwork } from "../adapters/memory/index.ts";
 import type { Driver, NetAddress, SocketAddress, StreamConn } from "../mod.ts";
 import { Client, DRIVERS, UdpClient } from "./_helpers.ts";
 import * as net from "node:net";
+import * as tls from "node:tls";
 
 /** A client end of a stream connection, whatever carries it. */
 export interface Peer {
@@ -36,6 +37,8 @@ export interface Rig {
   /** Whether Unix listeners leave a file on disk. */
   files: boolean;
   connect(to: SocketAddress): Promise<Peer>;
+  /** A TLS client trusting `ca`; absent where the driver has no TLS. */
+  connectTls?(to: NetAddress, ca: string): Promise<Peer>;
   udp(): Promise<UdpPeer>;
 }
 
@@ -80,6 +83,15 @@ function netRig(driver: Driver): Rig {
         )
         : await Client.connect(to.port, to.hostname);
       return new NetPeer(client);
+    },
+    async connectTls(to, ca) {
+      const socket = tls.connect({
+        host: to.hostname,
+        port: to.port,
+        ca,
+        servername: "localhost",
+      });
+      return new NetPeer(await Client.fromSocket(socket, "secureConnect"));
     },
     async udp() {
       const client = await UdpClient.open();

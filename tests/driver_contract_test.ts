@@ -16,6 +16,7 @@ import { existsSync } from "node:fs";
 import {
   halfCloseSkip,
   LIMIT,
+  makeCertificate,
   settlesWithin,
   sleep,
   tempDir,
@@ -61,6 +62,10 @@ async function pending(promise: Promise<unknown>, ms = 300): Promise<boolean> {
 }
 
 const LOCAL = { hostname: "127.0.0.1", port: 0, backlog: 16, reusePort: false };
+
+/** One throwaway certificate for the whole file (openssl is slow). */
+let pem: { cert: string; key: string } | undefined;
+const certificate = () => pem ??= makeCertificate();
 
 for (const rig of rigs()) {
   const { driver } = rig;
@@ -248,6 +253,94 @@ for (const rig of rigs()) {
       assert.ok(received.length < 32 << 20, "the rest never came");
       await done();
     });
+
+    it("fails writes after close with EPIPE, and closes twice without harm", async () => {
+      const { conn, done } = await pair();
+      conn.close();
+      conn.close();
+      conn.abort();
+      await assert.rejects(
+        conn.write(encoder.encode("late")),
+        (error) => error instanceof SocketError && error.code === "EPIPE",
+      );
+      assert.equal(await conn.read(), null);
+      await done();
+    });
+
+    it("resolves a waiting read with null on abort", async () => {
+      const { conn, peer, done } = await pair();
+      const reading = conn.read();
+      await sleep(20);
+      conn.abort();
+      assert.equal(await reading, null);
+      assert.equal((await peer.readAll()).length, 0);
+      await done();
+    });
+
+    it(
+      "hands out the connections it queued but never gave to accept()",
+      driver.name === "deno"
+        ? {
+          skip: "Deno accepts by pull: the kernel holds what is not accepted",
+        }
+        : {},
+      async () => {
+        const listener = await driver.listenTcp(LOCAL);
+        const peers = await Promise.all(
+          [1, 2, 3].map(() => rig.connect(listener.address)),
+        );
+        const taken: StreamConn<NetAddress>[] = [];
+        await until(() => {
+          taken.push(...listener.takeAccepted!());
+          return taken.length === 3;
+        }, 2000);
+        assert.equal(taken.length, 3);
+        await listener.close();
+        await assert.rejects(listener.accept(), ServerClosedError);
+        for (const conn of taken) conn.close();
+        for (const peer of peers) peer.close();
+      },
+    );
+
+    it("listens and connects on IPv6 loopback", async () => {
+      const listener = await driver.listenTcp({ ...LOCAL, hostname: "::1" });
+      assert.equal(listener.address.hostname, "::1");
+      const peer = await rig.connect(listener.address);
+      const conn = await listener.accept();
+      assert.equal(conn.remoteAddress.hostname, "::1");
+      await peer.write(encoder.encode("six"));
+      assert.equal(text(await conn.read()), "six");
+      conn.setNoDelay(true);
+      conn.close();
+      peer.close();
+      await listener.close();
+    });
+
+    it(
+      "serves TLS once the handshake is done, and drops a silent client",
+      rig.connectTls ? {} : { skip: "the memory driver carries no TLS" },
+      async () => {
+        const pem = certificate();
+        const listener = await driver.listenTcp({
+          ...LOCAL,
+          tls: { ...pem, handshakeTimeout: 200 },
+        });
+        const silent = await rig.connect(listener.address);
+        const peer = await rig.connectTls!(listener.address, pem.cert);
+        const conn = await listener.accept();
+        await peer.write(encoder.encode("secret"));
+        assert.equal(text(await conn.read()), "secret");
+        await conn.write(encoder.encode("reply"));
+        await conn.closeWrite();
+        assert.equal(text(await peer.readAll()), "reply");
+        // The silent client never finished a handshake: dropped, unaccepted.
+        assert.equal((await silent.readAll(5000)).length, 0);
+        silent.close();
+        peer.close();
+        conn.close();
+        await listener.close();
+      },
+    );
 
     it("fails a waiting accept with ServerClosedError on close", async () => {
       const listener = await driver.listenTcp(LOCAL);
