@@ -9,6 +9,7 @@ import {
   ThreadingTCPServer,
   UDPServer,
 } from "@socketserver/socketserver";
+import { memoryDriver } from "@socketserver/socketserver/memory";
 import { driver as nodeDriver } from "@socketserver/socketserver/node";
 import { Echo, UpperDatagram, Who } from "./handlers.mjs";
 
@@ -92,11 +93,37 @@ async function threading() {
   assert.equal(server.activeWorkers, 0);
 }
 
+/** A server on the memory driver, reached by its in-memory client. */
+async function memoryEcho() {
+  const { driver, network } = memoryDriver();
+  const server = new TCPServer({ hostname: "127.0.0.1", port: 0 }, Echo, {
+    driver,
+  });
+  await server.ready();
+  const serving = server.serveForever();
+  try {
+    const client = await network.connect(server.serverAddress);
+    await client.write(new TextEncoder().encode("in memory"));
+    await client.closeWrite();
+    let text = "";
+    for (let chunk; (chunk = await client.read()) !== null;) {
+      text += new TextDecoder().decode(chunk);
+    }
+    client.close();
+    assert.equal(text, "in memory");
+  } finally {
+    await server.shutdown();
+    await serving;
+    await server.serverClose();
+  }
+}
+
 const cases = [
   ["TCP echo", () => tcpEcho()],
   ["TCP echo, node driver", () => tcpEcho({ driver: nodeDriver })],
   ["UDP echo", udpEcho],
   ["threading server", threading],
+  ["memory driver", memoryEcho],
 ];
 for (const [name, run] of cases) {
   await run();
