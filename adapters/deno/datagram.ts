@@ -36,29 +36,34 @@ export class DenoDatagramEndpoint<A extends SocketAddress>
     this.address = toAddress(conn.addr);
   }
 
-  async receive(maxSize: number): Promise<Datagram<A>> {
-    if (this.#closed) throw new ServerClosedError();
+  receive(maxSize: number): Promise<Datagram<A>> {
+    if (this.#closed) return Promise.reject(new ServerClosedError());
     // A buffer of exactly maxSize: the kernel cuts longer datagrams, as
     // Python's recvfrom(max_packet_size) does.
     if (this.#scratch?.length !== maxSize) {
       this.#scratch = new Uint8Array(maxSize);
     }
-    try {
-      const [data, from] = await this.#conn.receive(this.#scratch);
-      return { data: data.slice(), from: this.#toAddress(from) };
-    } catch (error) {
-      throw failure(error, this.#closed, "EIO");
-    }
+    // Not async: one reaction per datagram instead of a suspended frame.
+    return this.#conn.receive(this.#scratch).then(this.#received, this.#failed);
   }
 
-  async send(data: Uint8Array, to: A): Promise<void> {
+  #received = ([data, from]: [Uint8Array, DenoAddr]): Datagram<A> => ({
+    data: data.slice(),
+    from: this.#toAddress(from),
+  });
+
+  #failed = (error: unknown): never => {
+    throw failure(error, this.#closed, "EIO");
+  };
+
+  send(data: Uint8Array, to: A): Promise<void> {
     try {
-      await this.#conn.send(data, this.#toDeno(to));
-    } catch (error) {
-      throw toSocketError(
-        error,
-        /too long/i.test(String(error)) ? "EMSGSIZE" : "EIO",
+      return this.#conn.send(data, this.#toDeno(to)).then(
+        ignore,
+        sendFailure,
       );
+    } catch (error) {
+      return Promise.reject(sendError(error));
     }
   }
 
@@ -69,4 +74,17 @@ export class DenoDatagramEndpoint<A extends SocketAddress>
     }
     return Promise.resolve();
   }
+}
+
+function ignore(): void {}
+
+function sendFailure(error: unknown): never {
+  throw sendError(error);
+}
+
+function sendError(error: unknown): Error {
+  return toSocketError(
+    error,
+    /too long/i.test(String(error)) ? "EMSGSIZE" : "EIO",
+  );
 }

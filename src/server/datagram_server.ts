@@ -7,7 +7,11 @@
 
 import type { DatagramRequest } from "../handler/datagram_handler.ts";
 import { DatagramSocket } from "../io/datagram_socket.ts";
-import type { DatagramEndpoint, SocketAddress } from "../transport.ts";
+import type {
+  Datagram,
+  DatagramEndpoint,
+  SocketAddress,
+} from "../transport.ts";
 import { SocketServer } from "./socket_server.ts";
 
 /** The largest `maxPacketSize` accepted: 1 MiB, past any real datagram. */
@@ -39,21 +43,35 @@ export abstract class DatagramServer<Addr extends SocketAddress>
   #socket!: DatagramSocket<Addr>;
 
   /** Receives the next datagram. */
-  override async getRequest(): Promise<[DatagramRequest<Addr>, Addr]> {
+  override getRequest(): Promise<[DatagramRequest<Addr>, Addr]> {
     const size = this.maxPacketSize;
     if (!Number.isInteger(size) || size < 1 || size > MAX_PACKET_SIZE_LIMIT) {
-      throw new RangeError(
-        `maxPacketSize must be an integer from 1 to ${MAX_PACKET_SIZE_LIMIT}, got ${size}`,
+      return Promise.reject(
+        new RangeError(
+          `maxPacketSize must be an integer from 1 to ${MAX_PACKET_SIZE_LIMIT}, got ${size}`,
+        ),
       );
     }
-    const endpoint = this.boundSocket;
+    let endpoint: DatagramEndpoint<Addr>;
+    try {
+      endpoint = this.boundSocket;
+    } catch (error) {
+      return Promise.reject(error);
+    }
     if (this.#endpoint !== endpoint) {
       this.#endpoint = endpoint;
       this.#socket = new DatagramSocket(endpoint);
     }
-    const { data, from } = await endpoint.receive(size);
-    return [[data, this.#socket], from];
+    // Not async: one reaction per datagram instead of a suspended frame.
+    return endpoint.receive(size).then(this.#request);
   }
+
+  #request = (
+    { data, from }: Datagram<Addr>,
+  ): [DatagramRequest<Addr>, Addr] => [
+    [data, this.#socket],
+    from,
+  ];
 
   /** Does nothing: the socket is shared by every request. */
   override shutdownRequest(): void {}

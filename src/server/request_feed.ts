@@ -43,8 +43,13 @@ export class RequestFeed<Req, Addr> {
   #late: (value: [Req, Addr]) => void;
   /** The request being fetched; kept across timeouts so none is lost. */
   #fetching: Fetch<Req, Addr> | undefined;
-  /** Loops and `handleRequest` calls waiting for something to happen. */
-  #waiters = new Set<() => void>();
+  /**
+   * What loops and `handleRequest` calls wait on: one promise for all of
+   * them, settled by the next {@linkcode wakeAll}; `undefined` while
+   * nobody waits.
+   */
+  #wakeup: Promise<void> | undefined;
+  #wake: (() => void) | undefined;
   /**
    * One timer shared by every wait with a deadline, left armed between
    * requests: a server answering many small requests (datagrams) would
@@ -104,13 +109,9 @@ export class RequestFeed<Req, Addr> {
       if (remaining <= 0 && waited) return TIMEOUT;
       waited = true;
       if (remaining !== Infinity) this.#armAlarm(deadline);
-      await new Promise<void>((resolve) => {
-        const wake = () => {
-          this.#waiters.delete(wake);
-          resolve();
-        };
-        this.#waiters.add(wake);
-      });
+      await (this.#wakeup ??= new Promise<void>((resolve) => {
+        this.#wake = resolve;
+      }));
     }
   }
 
@@ -128,7 +129,7 @@ export class RequestFeed<Req, Addr> {
 
   /** Stops the shared timer once nothing waits, so it keeps no process alive. */
   disarmIfIdle(): void {
-    if (this.#alarm === undefined || this.#waiters.size > 0) return;
+    if (this.#alarm === undefined || this.#wakeup !== undefined) return;
     clearTimeout(this.#alarm);
     this.#alarm = undefined;
     this.#alarmAt = Infinity;
@@ -159,6 +160,9 @@ export class RequestFeed<Req, Addr> {
 
   /** Wakes every waiter, to look again. */
   wakeAll(): void {
-    for (const wake of [...this.#waiters]) wake();
+    const wake = this.#wake;
+    this.#wake = undefined;
+    this.#wakeup = undefined;
+    wake?.();
   }
 }
