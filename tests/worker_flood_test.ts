@@ -73,8 +73,12 @@ for (
         // The server survived, with its whole pool.
         assert.equal(await exchange(port, "after\n"), "echo after\n");
         assert.equal(server.activeWorkers, 4);
-        // A child closes its connection, then tells the server it is done.
-        assert.ok(await until(() => server.activeConnections === 0));
+        // A child closes its connection, then tells the server it is done;
+        // on a loaded machine the last of 2,000 may take a while.
+        assert.ok(
+          await until(() => server.activeConnections === 0, 30_000),
+          `${server.activeConnections} requests still running`,
+        );
         await server.shutdown();
         await serving;
         await server.serverClose();
