@@ -404,3 +404,29 @@ export function connectionError(
     describeAddress(peer),
   ) as Error;
 }
+
+/**
+ * What a write to a connection that is already closed fails with, on every
+ * driver: `send to ADDR: connection closed (EPIPE)`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { closedConnectionError } from "./errors.ts";
+ *
+ * const error = closedConnectionError({ hostname: "127.0.0.1", port: 5555 });
+ * assert.equal(error.message, "send to 127.0.0.1:5555: connection closed (EPIPE)");
+ * ```
+ *
+ * @param peer The connection's remote address.
+ * @param cause The runtime's own error, if it gave one.
+ * @returns The named error.
+ */
+export function closedConnectionError(peer: unknown, cause?: unknown): Error {
+  const closed = new SocketError(
+    "EPIPE",
+    "the connection is closed",
+    cause === undefined ? undefined : { cause },
+  );
+  return connectionError(closed, "EPIPE", "send to", peer);
+}

@@ -11,6 +11,12 @@ import { exchange, LIMIT, LOCAL, RUNTIME } from "./_helpers.ts";
 import { Commands } from "./_pool_handlers.ts";
 import { describe, it } from "./_testing.ts";
 
+/** Which runtime, and which process, served a request. */
+async function runtimeOf(port: number): Promise<[string, number]> {
+  const [runtime, pid] = (await exchange(port, "runtime\n")).trim().split(" ");
+  return [runtime, Number(pid)];
+}
+
 describe(`Pools on the node driver [${RUNTIME}]`, LIMIT, () => {
   it("ForkingTCPServer: children of this runtime take the connections over", async () => {
     await using server = new ForkingTCPServer(LOCAL, Commands, { driver });
@@ -18,12 +24,10 @@ describe(`Pools on the node driver [${RUNTIME}]`, LIMIT, () => {
     await server.ready();
     const serving = server.serveForever({ pollInterval: 10 });
     const port = server.serverAddress.port;
-    const [runtime, pid] = (await exchange(port, "runtime\n")).trim().split(
-      " ",
-    );
+    const [runtime, pid] = await runtimeOf(port);
     assert.equal(runtime, RUNTIME);
-    assert.notEqual(Number(pid), process.pid, "served in a child");
-    assert.deepEqual([...server.activeChildren], [Number(pid)]);
+    assert.notEqual(pid, process.pid, "served in a child");
+    assert.deepEqual([...server.activeChildren], [pid]);
     assert.equal(await exchange(port, "held\n"), "own\n");
     await server.shutdown();
     await serving;
@@ -35,11 +39,9 @@ describe(`Pools on the node driver [${RUNTIME}]`, LIMIT, () => {
     await server.ready();
     const serving = server.serveForever({ pollInterval: 10 });
     const port = server.serverAddress.port;
-    const [runtime, pid] = (await exchange(port, "runtime\n")).trim().split(
-      " ",
-    );
+    const [runtime, pid] = await runtimeOf(port);
     assert.equal(runtime, RUNTIME);
-    assert.equal(Number(pid), process.pid, "served in a thread");
+    assert.equal(pid, process.pid, "served in a thread");
     const handover = driver.unsupported("threadHandover") === undefined;
     assert.equal(
       await exchange(port, "held\n"),

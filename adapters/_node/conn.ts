@@ -9,7 +9,11 @@
 
 import type * as net from "node:net";
 import * as tls from "node:tls";
-import { connectionError, SocketError, WorkerError } from "../../src/errors.ts";
+import {
+  closedConnectionError,
+  connectionError,
+  WorkerError,
+} from "../../src/errors.ts";
 import { ReadQueue } from "../_shared/push_queue.ts";
 import type {
   SocketAddress,
@@ -27,11 +31,7 @@ function writeError(error: unknown, peer: SocketAddress): Error {
     typeof code === "string" &&
     (code.startsWith("ERR_STREAM") || code === "ERR_SOCKET_CLOSED" ||
       code === "ECANCELED")
-  ) {
-    error = new SocketError("EPIPE", "the connection is closed", {
-      cause: error,
-    });
-  }
+  ) return closedConnectionError(peer, error);
   return connectionError(error, "EPIPE", "send to", peer);
 }
 

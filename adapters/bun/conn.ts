@@ -9,7 +9,7 @@
  */
 
 import { type Deferred, deferred } from "../../src/_deferred.ts";
-import { connectionError, SocketError } from "../../src/errors.ts";
+import { closedConnectionError, connectionError } from "../../src/errors.ts";
 import type { SocketAddress, StreamConn } from "../../src/transport.ts";
 import { linger } from "../_shared/linger.ts";
 import { ReadQueue } from "../_shared/push_queue.ts";
@@ -64,12 +64,7 @@ export class BunConn<A extends SocketAddress> implements StreamConn<A> {
 
   /** A write to a closed connection. */
   #closedError(): Error {
-    return connectionError(
-      new SocketError("EPIPE", "the connection is closed"),
-      "EPIPE",
-      "send to",
-      this.remoteAddress,
-    );
+    return closedConnectionError(this.remoteAddress);
   }
 
   onDrain(): void {

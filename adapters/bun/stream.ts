@@ -128,10 +128,12 @@ function streamHandlers<A extends SocketAddress>(
 /** Bun gives no code when the host does not resolve. */
 const bindCode = () => "ENOTFOUND";
 
-/** What Bun's sockets cannot do: be passed to another process. */
-function refusePassing(options: { passable?: boolean }): void {
+/** What Bun's sockets cannot do, refused: be passed to another process. */
+function refusal(
+  options: { passable?: boolean },
+): NotSupportedError | undefined {
   if (options.passable) {
-    throw new NotSupportedError(
+    return new NotSupportedError(
       "Bun's own sockets cannot be passed to another process; use node:net",
     );
   }
@@ -151,7 +153,8 @@ export function listenTcp(
     { hostname: socket.remoteAddress, port: socket.remotePort },
   ], handshakes);
   return bindNow(() => {
-    refusePassing(options);
+    const refused = refusal(options);
+    if (refused) throw refused;
     const raw = bun().listen({
       hostname: options.hostname,
       port: options.port,
@@ -174,11 +177,8 @@ export function listenTcp(
 export function listenUnix(
   options: UnixListenOptions,
 ): Promise<StreamListener<UnixAddress>> {
-  try {
-    refusePassing(options);
-  } catch (error) {
-    return Promise.reject(error);
-  }
+  const refused = refusal(options);
+  if (refused) return Promise.reject(refused);
   const address = { path: options.path };
   return bindUnixPath(options.path, () => {
     const queue = new AcceptQueue<BunConn<UnixAddress>>(

@@ -78,6 +78,7 @@ export class DenoDatagramEndpoint<A extends SocketAddress>
 
 function ignore(): void {}
 
+/** A module-level rejection handler: no closure made per datagram. */
 function sendFailure(error: unknown): never {
   throw sendError(error);
 }

@@ -35,17 +35,19 @@ const bindCode = (error: unknown) =>
 const NO_UNSTABLE_NET =
   'Deno\'s Unix datagram sockets need --unstable-net (or "unstable": ["net"] in deno.json); without it use UnixStreamServer, or UDPServer on 127.0.0.1';
 
-/** What these sockets leave to `node:net` and `node:tls`. */
-function refuseTlsAndPassing(options: TcpListenOptions | UnixListenOptions) {
+/** What these sockets leave to `node:net` and `node:tls`, refused. */
+function refusal(
+  options: TcpListenOptions | UnixListenOptions,
+): NotSupportedError | undefined {
   if (options.tls) {
     // A Deno.listenTls connection whose handshake never finishes cannot be
     // closed: closing the TlsConn leaves its TCP socket open.
-    throw new NotSupportedError(
+    return new NotSupportedError(
       "Deno's own TLS listeners cannot drop a stalled handshake; serve TLS with node:tls",
     );
   }
   if (options.passable) {
-    throw new NotSupportedError(
+    return new NotSupportedError(
       "Deno's own sockets cannot be passed to another process; use node:net",
     );
   }
@@ -77,7 +79,8 @@ export const denoSockets: Sockets = {
   },
   listenTcp(options: TcpListenOptions): Promise<StreamListener<NetAddress>> {
     return bindNow(() => {
-      refuseTlsAndPassing(options);
+      const refused = refusal(options);
+      if (refused) throw refused;
       if (options.reusePort && !hasUnstableNet()) {
         // Deno exits with code 70 if reusePort is used without the flag.
         throw new NotSupportedError(
@@ -95,11 +98,8 @@ export const denoSockets: Sockets = {
     }, bindCode);
   },
   listenUnix(options: UnixListenOptions): Promise<StreamListener<UnixAddress>> {
-    try {
-      refuseTlsAndPassing(options);
-    } catch (error) {
-      return Promise.reject(error);
-    }
+    const refused = refusal(options);
+    if (refused) return Promise.reject(refused);
     return bindUnixPath(
       options.path,
       () =>

@@ -6,9 +6,9 @@
  */
 
 import {
+  closedConnectionError,
   connectionError,
   ServerClosedError,
-  SocketError,
   toSocketError,
 } from "../../src/errors.ts";
 import {
@@ -62,7 +62,7 @@ function spareScratch(buffer: Uint8Array): void {
 }
 
 /** A Deno connection: one pending read and writes in call order. */
-export class DenoStreamConn<A extends SocketAddress> implements StreamConn<A> {
+class DenoStreamConn<A extends SocketAddress> implements StreamConn<A> {
   readonly localAddress: A;
   readonly remoteAddress: A;
   readBufferSize: number = DEFAULT_READ_BUFFER_SIZE;
@@ -132,14 +132,7 @@ export class DenoStreamConn<A extends SocketAddress> implements StreamConn<A> {
 
   write(data: Uint8Array): Promise<void> {
     if (this.#closed) {
-      return Promise.reject(
-        connectionError(
-          new SocketError("EPIPE", "the connection is closed"),
-          "EPIPE",
-          "send to",
-          this.remoteAddress,
-        ),
-      );
+      return Promise.reject(closedConnectionError(this.remoteAddress));
     }
     const previous = this.#writing;
     this.#writes++;
@@ -165,10 +158,9 @@ export class DenoStreamConn<A extends SocketAddress> implements StreamConn<A> {
       }
     } catch (error) {
       this.#writes--; // #writing stays failed: so do the writes behind it
-      const failure = this.#released
-        ? new SocketError("EPIPE", "the connection is closed", { cause: error })
-        : error;
-      throw connectionError(failure, "EPIPE", "send to", this.remoteAddress);
+      throw this.#released
+        ? closedConnectionError(this.remoteAddress, error)
+        : connectionError(error, "EPIPE", "send to", this.remoteAddress);
     }
     if (--this.#writes === 0) this.#writing = undefined;
   }

@@ -5,7 +5,11 @@
  * @module
  */
 
-import { connectionError, SocketError } from "../../src/errors.ts";
+import {
+  closedConnectionError,
+  connectionError,
+  SocketError,
+} from "../../src/errors.ts";
 import {
   DEFAULT_READ_BUFFER_SIZE,
   type SocketAddress,
@@ -43,9 +47,10 @@ export class MemoryConn<A extends SocketAddress> implements StreamConn<A> {
   }
 
   write(data: Uint8Array): Promise<void> {
-    const written = this.#closed
-      ? Promise.reject(new SocketError("EPIPE", "the connection is closed"))
-      : this.#out.write(data);
+    if (this.#closed) {
+      return Promise.reject(closedConnectionError(this.remoteAddress));
+    }
+    const written = this.#out.write(data);
     return written.catch((error) => {
       throw connectionError(error, "EPIPE", "send to", this.remoteAddress);
     });

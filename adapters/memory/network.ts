@@ -22,8 +22,12 @@ import type {
   UnixDatagramBindOptions,
   UnixListenOptions,
 } from "../../src/transport.ts";
+import { bindNow } from "../_shared/bind_now.ts";
 import { AcceptQueue, DatagramQueue, truncate } from "../_shared/push_queue.ts";
 import { connectedPair, type MemoryConn } from "./conn.ts";
+
+/** Errors here carry their codes; any other gets `EINVAL`. */
+const invalid = () => "EINVAL";
 
 /** The largest UDP payload IPv4 carries. */
 const MAX_UDP_PAYLOAD = 65507;
@@ -182,7 +186,7 @@ export class MemoryNetwork implements Sockets {
   }
 
   listenTcp(options: TcpListenOptions): Promise<StreamListener<NetAddress>> {
-    return this.#attempt(() => {
+    return bindNow(() => {
       refuse(options);
       const address = this.#claim(this.#streams, options);
       const listener = new MemoryListener<NetAddress>(
@@ -192,11 +196,11 @@ export class MemoryNetwork implements Sockets {
       );
       this.#streams.set(netKey(address), listener as never);
       return listener;
-    });
+    }, invalid);
   }
 
   listenUnix(options: UnixListenOptions): Promise<StreamListener<UnixAddress>> {
-    return this.#attempt(() => {
+    return bindNow(() => {
       refuse(options);
       const address = this.#claimPath(this.#streams, options.path);
       const listener = new MemoryListener<UnixAddress>(
@@ -206,11 +210,11 @@ export class MemoryNetwork implements Sockets {
       );
       this.#streams.set(unixKey(address), listener as never);
       return listener;
-    });
+    }, invalid);
   }
 
   bindUdp(options: UdpBindOptions): Promise<DatagramEndpoint<NetAddress>> {
-    return this.#attempt(() => {
+    return bindNow(() => {
       refuse(options);
       const address = this.#claim(this.#datagrams, options);
       const from = address.hostname === wildcardOf(address.hostname)
@@ -223,13 +227,13 @@ export class MemoryNetwork implements Sockets {
       );
       this.#datagrams.set(netKey(address), endpoint as never);
       return endpoint;
-    });
+    }, invalid);
   }
 
   bindUnixDatagram(
     options: UnixDatagramBindOptions,
   ): Promise<DatagramEndpoint<UnixAddress>> {
-    return this.#attempt(() => {
+    return bindNow(() => {
       const address = this.#claimPath(this.#datagrams, options.path);
       const endpoint = new MemoryEndpoint<UnixAddress>(
         address,
@@ -238,15 +242,7 @@ export class MemoryNetwork implements Sockets {
       );
       this.#datagrams.set(unixKey(address), endpoint as never);
       return endpoint;
-    });
-  }
-
-  #attempt<T>(bind: () => T): Promise<T> {
-    try {
-      return Promise.resolve(bind());
-    } catch (error) {
-      return Promise.reject(error);
-    }
+    }, invalid);
   }
 
   #sendTo<A extends SocketAddress>(
