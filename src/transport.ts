@@ -139,9 +139,10 @@ export interface UnixDatagramBindOptions {
 
 /**
  * A feature some socket implementations lack: `unixDatagram`, Unix
- * datagram sockets ({@linkcode Sockets.bindUnixDatagram}).
+ * datagram sockets ({@linkcode Sockets.bindUnixDatagram}); `reusePort`,
+ * TCP listeners sharing a port ({@linkcode TcpListenOptions.reusePort}).
  */
-export type SocketFeature = "unixDatagram";
+export type SocketFeature = "unixDatagram" | "reusePort";
 
 /**
  * One runtime's sockets.

@@ -2,6 +2,7 @@
 // client that reads by pull, and descriptor counting. node:net clients run
 // unchanged on Deno, Bun and Node.
 
+import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import * as dgram from "node:dgram";
 import {
@@ -13,6 +14,7 @@ import {
 } from "node:fs";
 import * as net from "node:net";
 import { tmpdir } from "node:os";
+import * as tls from "node:tls";
 import { driver as bunDriver } from "../adapters/bun.ts";
 import { driver as denoDriver } from "../adapters/deno.ts";
 import { driver as nodeDriver } from "../adapters/node.ts";
@@ -451,4 +453,33 @@ export function denoUnixDatagram(path: string) {
     };
   }).Deno;
   return api.listenDatagram({ transport: "unixpacket", path });
+}
+
+/**
+ * A TLS client of a server whose worker runs the handshake gets "own" for
+ * "held" (the `Commands` handler), and a client that never starts its
+ * handshake is dropped within the server's `handshakeTimeout`.
+ */
+export async function tlsInWorker(port: number, ca: string): Promise<void> {
+  const silent = await Client.connect(port);
+  try {
+    const client = await tlsClient(port, ca);
+    try {
+      await client.write("held\n");
+      assert.equal(await client.readAll(), "own\n");
+    } finally {
+      client.close();
+    }
+    assert.ok(await silent.closedWithin(5000), "the handshake limit holds");
+  } finally {
+    silent.close();
+  }
+}
+
+/** A TLS client of `port`, handshake done, trusting `ca`. */
+export function tlsClient(port: number, ca: string): Promise<Client> {
+  return Client.fromSocket(
+    tls.connect({ port, host: "127.0.0.1", ca, servername: "localhost" }),
+    "secureConnect",
+  );
 }

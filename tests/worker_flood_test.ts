@@ -11,6 +11,7 @@ import { ForkingTCPServer, SocketError, ThreadingTCPServer } from "../mod.ts";
 import { Commands } from "./_pool_handlers.ts";
 import {
   collectingErrors,
+  DRIVERS,
   exchange,
   LOCAL,
   RUNTIME,
@@ -40,16 +41,26 @@ function connectAndReset(port: number): Promise<void> {
   });
 }
 
+/** Threads that listen on the port themselves, where they can. */
+class ListeningThreads extends ThreadingTCPServer {
+  override listenInThreads = true;
+}
+const driver = DRIVERS[0];
+const listenSkip = driver.unsupported("threadHandover") === undefined
+  ? "Node moves each connection to a thread: listenInThreads changes nothing"
+  : driver.unsupported("reusePort");
+
 for (
-  const [kind, Server] of [
-    ["threads", ThreadingTCPServer],
-    ["processes", ForkingTCPServer],
+  const [kind, Server, only] of [
+    ["threads", ThreadingTCPServer, undefined],
+    ["threads listening", ListeningThreads, listenSkip],
+    ["processes", ForkingTCPServer, undefined],
   ] as const
 ) {
   describe(`${CLIENTS} connections at once against 4 ${kind} [${RUNTIME}]`, () => {
     it(
       "serves or cleanly refuses each, stays within its memory bound, and serves on",
-      { timeout: 120_000, skip },
+      { timeout: 120_000, skip: skip ?? only },
       async () => {
         // Closed even when an assertion fails, so no worker outlives the test.
         await using server = new Server(LOCAL, Commands);
@@ -88,7 +99,7 @@ for (
 
     it(
       `${RESETS} clients that reset at once: only their resets reported, the pool serves on`,
-      { timeout: 60_000 },
+      { timeout: 60_000, skip: only },
       async () => {
         const errors: unknown[] = [];
         const Collecting = collectingErrors(Server, errors);

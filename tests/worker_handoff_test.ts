@@ -12,7 +12,6 @@ import { readdirSync, readFileSync, readlinkSync } from "node:fs";
 import * as net from "node:net";
 import process from "node:process";
 import { describe, it } from "./_testing.ts";
-import * as tls from "node:tls";
 import {
   ForkingTCPServer,
   ForkingUnixStreamServer,
@@ -32,6 +31,8 @@ import {
   RUNTIME,
   sleep,
   tempDir,
+  tlsClient,
+  tlsInWorker,
   until,
 } from "./_helpers.ts";
 import { Program } from "./_program.ts";
@@ -128,14 +129,6 @@ async function eventually(check: () => Promise<boolean>): Promise<boolean> {
     await sleep(200);
   }
   return false;
-}
-
-/** A TLS client of `port`, handshake done, trusting `ca`. */
-function tlsClient(port: number, ca: string): Promise<Client> {
-  return Client.fromSocket(
-    tls.connect({ port, host: "127.0.0.1", ca, servername: "localhost" }),
-    "secureConnect",
-  );
 }
 
 type OnePool =
@@ -403,21 +396,8 @@ describe(`ThreadingMixIn hands TCP connections to its threads [${RUNTIME}]`, () 
         tls: { ...pem, handshakeTimeout: 300 },
       }),
     );
-    const port = server.serverAddress.port;
-    const silent = await Client.connect(port);
-    try {
-      const client = await tlsClient(port, pem.cert);
-      try {
-        await client.write("held\n");
-        assert.equal(await client.readAll(), "own\n");
-      } finally {
-        client.close();
-      }
-      assert.ok(await silent.closedWithin(5000), "the handshake limit holds");
-      assert.ok(await until(() => server.activeConnections === 0));
-    } finally {
-      silent.close();
-    }
+    await tlsInWorker(server.serverAddress.port, pem.cert);
+    assert.ok(await until(() => server.activeConnections === 0));
     await server.stop();
   });
 

@@ -12,6 +12,7 @@
 import type { Driver, DriverFeature } from "../../src/driver.ts";
 import type { Host, HostFeature } from "../../src/host.ts";
 import type {
+  SocketFeature,
   Sockets,
   TcpListenOptions,
   UdpBindOptions,
@@ -46,6 +47,7 @@ const HOST_FEATURES: ReadonlySet<DriverFeature> = new Set<HostFeature>([
   "threads",
   "processes",
   "threadHandover",
+  "threadListeners",
 ]);
 
 /**
@@ -81,7 +83,7 @@ export function compose(parts: Composition): Driver {
     unsupported(feature: DriverFeature): string | undefined {
       return HOST_FEATURES.has(feature)
         ? host.unsupported(feature as HostFeature)
-        : sockets.unsupported(feature as "unixDatagram");
+        : sockets.unsupported(feature as SocketFeature);
     },
     listenTcp: (options) =>
       (fallback?.listenTcp?.(options) ? fallback.sockets : sockets)

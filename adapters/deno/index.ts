@@ -35,6 +35,10 @@ const bindCode = (error: unknown) =>
 const NO_UNSTABLE_NET =
   'Deno\'s Unix datagram sockets need --unstable-net (or "unstable": ["net"] in deno.json); without it use UnixStreamServer, or UDPServer on 127.0.0.1';
 
+/** Deno exits with code 70 if `reusePort` is used without the flag. */
+const NO_REUSE_PORT =
+  "allowReusePort on Deno needs --unstable-net (or the node:net driver from adapters/node.ts)";
+
 /** What these sockets leave to `node:net` and `node:tls`, refused. */
 function refusal(
   options: TcpListenOptions | UnixListenOptions,
@@ -74,7 +78,10 @@ function refusal(
  */
 export const denoSockets: Sockets = {
   unsupported(feature: SocketFeature): string | undefined {
-    if (feature === "unixDatagram" && !hasUnstableNet()) return NO_UNSTABLE_NET;
+    if (!hasUnstableNet()) {
+      if (feature === "unixDatagram") return NO_UNSTABLE_NET;
+      if (feature === "reusePort") return NO_REUSE_PORT;
+    }
     return undefined;
   },
   listenTcp(options: TcpListenOptions): Promise<StreamListener<NetAddress>> {
@@ -83,9 +90,7 @@ export const denoSockets: Sockets = {
       if (refused) throw refused;
       if (options.reusePort && !hasUnstableNet()) {
         // Deno exits with code 70 if reusePort is used without the flag.
-        throw new NotSupportedError(
-          "allowReusePort on Deno needs --unstable-net (or the node:net driver from adapters/node.ts)",
-        );
+        throw new NotSupportedError(NO_REUSE_PORT);
       }
       const listener = deno().listen({
         hostname: options.hostname,

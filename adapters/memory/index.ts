@@ -88,7 +88,7 @@ export class MemoryHost implements Host {
 
   unsupported(feature: HostFeature): string | undefined {
     if (feature === "processes") return NO_PROCESSES;
-    if (feature === "threadHandover") {
+    if (feature === "threadHandover" || feature === "threadListeners") {
       return "the memory driver's threads get their connections relayed";
     }
     return undefined;

@@ -148,8 +148,10 @@ export class MemoryNetwork implements Sockets {
   #datagrams = new Map<string, MemoryEndpoint<SocketAddress>>();
   #nextPort = FIRST_EPHEMERAL_PORT;
 
-  unsupported(_feature: SocketFeature): string | undefined {
-    return undefined;
+  unsupported(feature: SocketFeature): string | undefined {
+    return feature === "reusePort"
+      ? "the memory network's listeners cannot share a port"
+      : undefined;
   }
 
   /**

@@ -86,6 +86,7 @@ export function nodeSockets(quirks: NodeQuirks): Sockets {
   };
   return {
     unsupported(feature: SocketFeature): string | undefined {
+      if (feature === "reusePort") return quirks.reusePort(false);
       return feature === "unixDatagram" ? NO_UNIX_DATAGRAM : undefined;
     },
     listenTcp(options) {

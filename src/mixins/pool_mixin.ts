@@ -16,10 +16,14 @@ import {
   type HandoffSettings,
   PASSES_CONNECTIONS,
   passesConnections,
+  type PortSharing,
+  portSharing,
+  SHARES_PORT,
   type StreamServer,
 } from "../server/stream_server.ts";
 import { type Driver, resolveDriver } from "../driver.ts";
 import type { SocketAddress } from "../transport.ts";
+import { SharedListener } from "../pool/shared_listener.ts";
 import {
   EventLoopMixIn,
   type EventLoopServer,
@@ -36,6 +40,8 @@ export interface PoolableServer extends MixableServer {
   readonly RequestHandlerClass: unknown;
   /** The driver that starts workers. */
   readonly driver: Driver;
+  /** The listen backlog, which threads listening themselves take too. */
+  requestQueueSize: number;
   /** Starts serving. */
   serverActivate(): void | Promise<void>;
   /** Stops the loops. */
@@ -110,6 +116,8 @@ interface PoolPolicy {
   daemon(server: PoolableServer): boolean;
   /** The option's name, for errors. */
   sizeName: string;
+  /** Whether threads listen on the server's port themselves. */
+  listens?(server: PoolableServer): boolean;
 }
 
 /** The number of cores, or 2 where the runtime does not say. */
@@ -161,6 +169,9 @@ export function poolMixIn<T extends PoolableServerClass>(
     /** Set when children serve the connections themselves. */
     #handoff: HandoffSettings | undefined;
     #location: { module: string; exportName: string };
+    /** The server's listener while its threads listen on its port. */
+    #shared: SharedListener | undefined;
+    #sharing: PortSharing | null | undefined;
 
     // deno-lint-ignore no-explicit-any
     constructor(...args: any[]) {
@@ -176,8 +187,38 @@ export function poolMixIn<T extends PoolableServerClass>(
      */
     [PASSES_CONNECTIONS](family: "tcp" | "unix"): boolean {
       if (policy.kind === "process") return true;
-      return family === "tcp" &&
+      const handover = family === "tcp" &&
         this.driver.unsupported("threadHandover") === undefined;
+      if (!handover && policy.listens?.(this)) {
+        const why = family === "unix"
+          ? "Unix sockets cannot share a port"
+          : this.driver.unsupported("threadListeners") ??
+            this.driver.unsupported("reusePort");
+        if (why !== undefined) {
+          throw new NotSupportedError(`listenInThreads: ${why}`);
+        }
+      }
+      return handover;
+    }
+
+    /**
+     * With `listenInThreads`, threads that cannot take a socket (Deno's,
+     * Bun's) listen on a TCP server's port themselves.
+     */
+    [SHARES_PORT](): PortSharing | undefined {
+      if (this.#sharing !== undefined) return this.#sharing ?? undefined;
+      const { driver } = this;
+      const tcp = HANDOFF_SETTINGS in this &&
+        (this as { addressFamily?: string }).addressFamily !== "AF_UNIX";
+      const shares = tcp && policy.listens?.(this) === true &&
+        driver.unsupported("threadHandover") !== undefined &&
+        driver.unsupported("threadListeners") === undefined &&
+        driver.unsupported("reusePort") === undefined;
+      this.#sharing = shares
+        ? (own) =>
+          this.#shared = new SharedListener(own, () => this.#pool?.unshare())
+        : null;
+      return this.#sharing ?? undefined;
     }
 
     get activeWorkers(): number {
@@ -215,13 +256,28 @@ export function poolMixIn<T extends PoolableServerClass>(
         shutdown: () => this.shutdown(),
         report: (error) => this.#report(error),
         driver: this.driver,
-        handoff: this.#handoff = passesConnections(this) &&
+        handoff: this.#handoff =
+          (passesConnections(this) || portSharing(this) !== undefined) &&
             HANDOFF_SETTINGS in this
-          ? (this as unknown as StreamServer<SocketAddress>)[HANDOFF_SETTINGS]()
-          : undefined,
+            ? (this as unknown as StreamServer<SocketAddress>)
+              [HANDOFF_SETTINGS]()
+            : undefined,
       });
       this.#pool = pool;
       await pool.start();
+      const shared = this.#shared;
+      if (shared) {
+        const { hostname, port } = shared.address;
+        await pool.share(shared, this.driver.name, {
+          hostname,
+          port,
+          backlog: this.requestQueueSize,
+          reusePort: true,
+          tls: this.#handoff?.tls,
+        });
+        // The threads hold the port now; the server's own socket goes.
+        await shared.release();
+      }
       await super.serverActivate();
     }
 

@@ -16,7 +16,7 @@ import {
   WorkerError,
 } from "../errors.ts";
 import type { HandoffSettings } from "../server/stream_server.ts";
-import type { SocketAddress } from "../transport.ts";
+import type { SocketAddress, TcpListenOptions } from "../transport.ts";
 
 /**
  * Bytes one side may send on a connection before the other has consumed
@@ -66,7 +66,17 @@ export type ToWorker =
   }
   | { t: "sent"; seq: number; error?: WireError }
   | { t: "shutdownDone"; seq: number }
-  | { t: "close"; id: number };
+  | { t: "close"; id: number }
+  // A thread with a listener of its own on the server's port (port_share.ts):
+  | {
+    t: "share";
+    driver: string;
+    options: TcpListenOptions;
+    settings: HandoffSettings;
+  }
+  | { t: "serve"; held: number; id: number }
+  | { t: "drop"; held: number }
+  | { t: "unshare" };
 
 /**
  * What the server sends over a child's IPC channel, when the child takes
@@ -93,7 +103,15 @@ export type FromWorker =
     bytes: Uint8Array;
     to: SocketAddress;
   }
-  | { t: "shutdown"; seq: number };
+  | { t: "shutdown"; seq: number }
+  | { t: "sharing" }
+  | { t: "shareFailed"; error: WireError }
+  | {
+    t: "accepted";
+    held: number;
+    local: SocketAddress;
+    remote: SocketAddress;
+  };
 
 /** Turns any thrown value into a {@linkcode WireError}. */
 export function toWire(error: unknown): WireError {

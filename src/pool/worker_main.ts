@@ -21,6 +21,7 @@ import {
   toWire,
   type ToWorker,
 } from "./messages.ts";
+import { type OpenListener, PortShare } from "./port_share.ts";
 import { RemoteConn, RemoteEndpoint } from "./remote_conn.ts";
 import { WorkerServer } from "./worker_server.ts";
 import { importHandlerModule } from "../_handler_module.ts";
@@ -37,6 +38,11 @@ export interface ParentPort {
    * serve: TLS done.
    */
   adopt?(receive: (connection: Adopted) => void): void;
+  /**
+   * Opens a listener of the thread's own with the named driver's sockets,
+   * where the host offers `threadListeners` (see `port_share.ts`).
+   */
+  listenTcp?: OpenListener;
 }
 
 /** A connection this worker serves itself, and what it must apply to it. */
@@ -113,6 +119,22 @@ export function serveParent(port: ParentPort): void {
   };
   port.adopt?.((connection) => void serve(connection));
 
+  let share: PortShare | undefined;
+  let shareSettings: HandoffSettings | undefined;
+  const startSharing = async (m: ToWorker & { t: "share" }) => {
+    try {
+      if (!port.listenTcp) {
+        throw new Error("this worker cannot open a listener of its own");
+      }
+      const listener = await port.listenTcp(m.driver, m.options);
+      shareSettings = m.settings;
+      share = new PortShare(listener, send);
+      send({ t: "sharing" });
+    } catch (error) {
+      send({ t: "shareFailed", error: toWire(error) });
+    }
+  };
+
   const run = async (id: number, request: unknown, client: SocketAddress) => {
     let message: FromWorker = { t: "done", id };
     try {
@@ -186,6 +208,21 @@ export function serveParent(port: ParentPort): void {
         // After a reported error, or past closeGrace: the handler, if it
         // still runs, reads end of stream from here on.
         void closeAdopted(m.id);
+        break;
+      case "share":
+        void startSharing(m);
+        break;
+      case "serve": {
+        // null: the connection is gone; serve() ends the request at once.
+        const conn = share?.take(m.held) ?? null;
+        void serve({ id: m.id, conn, settings: shareSettings! });
+        break;
+      }
+      case "drop":
+        share?.drop(m.held);
+        break;
+      case "unshare":
+        void share?.close();
         break;
     }
   });

@@ -9,8 +9,10 @@
  * (the socket moves in a `postMessage`). Elsewhere (Deno's and Bun's
  * threads, Unix sockets to threads) a connection's bytes are relayed over
  * the worker's message channel (a copy and a message per chunk, at most
- * `RELAY_WINDOW` ahead), as are datagrams for both kinds. One `reusePort` listener per thread would avoid the relay for
- * TCP on Linux, but lets the kernel's hash, not the load, pick the worker.
+ * `RELAY_WINDOW` ahead), as are datagrams for both kinds; except TCP to
+ * Deno's and Bun's threads, which each listen on the server's port
+ * themselves (`SO_REUSEPORT`, see `port_share.ts`): the kernel's hash picks
+ * the thread, and the server still verifies and counts each connection.
  *
  * @module
  */
@@ -21,7 +23,12 @@ import { WorkerError } from "../errors.ts";
 import type { DatagramSocket } from "../io/datagram_socket.ts";
 import { streamConnOf, StreamSocket } from "../io/stream_socket.ts";
 import type { WorkerLink } from "../host.ts";
-import type { SocketAddress } from "../transport.ts";
+import type {
+  NetAddress,
+  SocketAddress,
+  TcpListenOptions,
+} from "../transport.ts";
+import { HeldConn, type SharedListener } from "./shared_listener.ts";
 import {
   fromWire,
   type FromWorker,
@@ -56,6 +63,17 @@ interface Slot {
   /** The timer of the next try, while one waits. */
   retry: ReturnType<typeof setTimeout> | undefined;
   jobs: Map<number, Job>;
+  /** While its thread opens its own listener on the server's port. */
+  sharing?: Deferred<void>;
+}
+
+/** How the threads listen on the server's port themselves. */
+interface Share {
+  listener: SharedListener;
+  driver: string;
+  options: TcpListenOptions;
+  /** Set once the server's listener closed: no thread listens again. */
+  stopped: boolean;
 }
 
 interface Job extends RelayedJob {
@@ -86,6 +104,7 @@ export class WorkerPool {
   #idle: Deferred<void> | undefined;
   /** The jobs of connections handed to workers, by request. */
   #passed = new WeakMap<StreamSocket, Job>();
+  #share: Share | undefined;
 
   /** @param settings What the workers run and how many there are. */
   constructor(settings: PoolSettings) {
@@ -158,7 +177,12 @@ export class WorkerPool {
    * worker died.
    */
   async run(request: Request, client: SocketAddress): Promise<void> {
-    const slot = await this.#pick();
+    const held = request instanceof StreamSocket
+      ? streamConnOf(request)
+      : undefined;
+    const slot = held instanceof HeldConn
+      ? this.#holderOf(held)
+      : await this.#pick();
     const id = ++this.#nextJob;
     const job: Job = {
       id,
@@ -176,7 +200,11 @@ export class WorkerPool {
       job.timer = setTimeout(() => this.#hung(job, limit), limit);
     }
     const link = slot.link;
-    if (
+    if (held instanceof HeldConn) {
+      held.served = true;
+      this.#passed.set(request as StreamSocket, job);
+      this.#send(slot, { t: "serve", held: held.held, id });
+    } else if (
       request instanceof StreamSocket && this.#settings.handoff && link?.pass
     ) {
       this.#passed.set(request, job);
@@ -219,6 +247,60 @@ export class WorkerPool {
       }, [bytes.buffer as ArrayBuffer]);
     }
     return await job.done.promise;
+  }
+
+  /**
+   * Has every thread listen on the server's port itself, with the options
+   * of the server's listener, and waits until they do; threads that
+   * replace others later listen as they start. Connections they accept
+   * reach `listener`.
+   *
+   * @throws {WorkerError} If a thread cannot listen.
+   */
+  async share(
+    listener: SharedListener,
+    driver: string,
+    options: TcpListenOptions,
+  ): Promise<void> {
+    this.#share = { listener, driver, options, stopped: false };
+    await Promise.all(this.#slots.map((slot) => this.#listenIn(slot)));
+  }
+
+  /** The threads stop listening on the port (the server closed it). */
+  unshare(): void {
+    if (!this.#share || this.#share.stopped) return;
+    this.#share.stopped = true;
+    for (const slot of this.#slots) this.#send(slot, { t: "unshare" });
+  }
+
+  /** Tells a ready thread to listen; resolves once it does. */
+  #listenIn(slot: Slot): Promise<void> {
+    const share = this.#share;
+    if (!share || share.stopped || !slot.link) return Promise.resolve();
+    slot.sharing = deferred();
+    this.#send(slot, {
+      t: "share",
+      driver: share.driver,
+      options: share.options,
+      settings: this.#settings.handoff ?? {
+        idleTimeout: null,
+        proxyHeaderTimeout: null,
+      },
+    });
+    return slot.sharing.promise;
+  }
+
+  /** The slot whose thread holds `conn`, if that thread still runs. */
+  #holderOf(conn: HeldConn): Slot {
+    const slot = this.#slots.find((slot) =>
+      slot.workerId === conn.holder.workerId && slot.link
+    );
+    if (!slot) {
+      throw new WorkerError(
+        `worker ${conn.holder.workerId} ended before it could serve this connection`,
+      );
+    }
+    return slot;
   }
 
   /**
@@ -339,23 +421,26 @@ export class WorkerPool {
 
   #receive(slot: Slot, m: FromWorker): void {
     if (m.t === "ready") {
-      slot.ready = true;
-      slot.failures = 0;
-      slot.loaded.resolve();
-      this.#changed();
+      if (this.#share && this.#running) {
+        // A replacement listens on the port before it counts as ready.
+        this.#listenIn(slot).then(() => this.#ready(slot), () => {});
+        return;
+      }
+      this.#ready(slot);
       return;
     }
+    if (m.t === "sharing" || m.t === "shareFailed" || m.t === "accepted") {
+      return this.#fromListener(slot, m);
+    }
     if (m.t === "failed") {
-      const error = new WorkerError(
-        `${
-          kindName(this.#settings.kind)
-        } ${slot.workerId} could not load the handler: ${m.error.message}`,
+      return this.#startFailed(
+        slot,
+        new WorkerError(
+          `${
+            kindName(this.#settings.kind)
+          } ${slot.workerId} could not load the handler: ${m.error.message}`,
+        ),
       );
-      const link = slot.link;
-      slot.link = undefined;
-      void link?.terminate();
-      this.#notStarted(slot, error);
-      return;
     }
     if (m.t === "shutdown") {
       this.#settings.shutdown().then(
@@ -378,13 +463,57 @@ export class WorkerPool {
       else job.done.resolve();
     });
   }
+  /** What a thread says about its own listener on the server's port. */
+  #fromListener(
+    slot: Slot,
+    m: FromWorker & { t: "sharing" | "shareFailed" | "accepted" },
+  ): void {
+    if (m.t === "sharing") return slot.sharing?.resolve();
+    if (m.t === "shareFailed") {
+      const error = new WorkerError(
+        `worker ${slot.workerId} could not listen on the server's port: ${m.error.message}`,
+      );
+      slot.sharing?.reject(error);
+      if (this.#running) this.#startFailed(slot, error);
+      return;
+    }
+    const workerId = slot.workerId;
+    const holder = {
+      workerId,
+      drop: (held: number) => {
+        if (slot.workerId === workerId) this.#send(slot, { t: "drop", held });
+      },
+    };
+    const { local, remote } = m as { local: NetAddress; remote: NetAddress };
+    this.#share?.listener.push(new HeldConn(holder, m.held, local, remote));
+  }
+
+  /** A worker that could not get ready is stopped, and tried again. */
+  #startFailed(slot: Slot, error: WorkerError): void {
+    const link = slot.link;
+    slot.link = undefined;
+    void link?.terminate();
+    this.#notStarted(slot, error);
+  }
+
+  /** A worker loaded the handler (and listens, if threads do). */
+  #ready(slot: Slot): void {
+    slot.ready = true;
+    slot.failures = 0;
+    slot.loaded.resolve();
+    this.#changed();
+  }
+
   /** A worker stopped: its requests fail, and a new worker takes its place. */
   #died(slot: Slot, how: string): void {
     const link = slot.link;
     slot.link = undefined;
+    // The connections it held died with it.
+    this.#share?.listener.forget(slot.workerId);
     void link?.terminate().catch(() => {});
     if (this.#closing) return;
     const error = new WorkerError(how);
+    slot.sharing?.reject(error);
     const wasReady = slot.ready;
     slot.ready = false;
     for (const job of slot.jobs.values()) {

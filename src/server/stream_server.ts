@@ -10,6 +10,7 @@ import { StreamSocket } from "../io/stream_socket.ts";
 import { describe } from "../address.ts";
 import { checkDuration, checkOptionKeys } from "../options.ts";
 import type {
+  NetAddress,
   SocketAddress,
   StreamConn,
   StreamListener,
@@ -35,7 +36,12 @@ export interface StreamServerOptions extends SocketServerOptions {
 export const STREAM_OPTION_KEYS = ["bindAndActivate", "driver", "tls"] as const;
 
 /** Accept failures that clear up by themselves, once something closes. */
-const OUT_OF_RESOURCES = new Set(["EMFILE", "ENFILE", "ENOBUFS", "ENOMEM"]);
+export const OUT_OF_RESOURCES: ReadonlySet<string> = new Set([
+  "EMFILE",
+  "ENFILE",
+  "ENOBUFS",
+  "ENOMEM",
+]);
 
 /** {@linkcode StreamServer.idleTimeout}'s default: five minutes. */
 export const DEFAULT_IDLE_TIMEOUT = 300_000;
@@ -108,6 +114,27 @@ export function checkTlsOptions(tls: unknown): TlsOptions | undefined {
  * family (`"tcp"` or `"unix"`), since the server binds in its constructor.
  */
 export const PASSES_CONNECTIONS: unique symbol = Symbol("passes connections");
+
+/**
+ * Marks a server whose worker threads each listen on its port themselves
+ * (`SO_REUSEPORT`): a method returning what turns the server's own
+ * listener into the one its loop accepts from, or `undefined` where its
+ * threads do not listen.
+ */
+export const SHARES_PORT: unique symbol = Symbol("shares port");
+
+/** Turns a server's own listener into the one its loop accepts from. */
+export type PortSharing = (
+  own: StreamListener<NetAddress>,
+) => StreamListener<NetAddress>;
+
+/** How `server`'s threads share its port, if they do. */
+export function portSharing(server: object): PortSharing | undefined {
+  const { [SHARES_PORT]: shares } = server as {
+    [SHARES_PORT]?: () => PortSharing | undefined;
+  };
+  return typeof shares === "function" ? shares.call(server) : undefined;
+}
 
 /** Returns what a child serving a server's connections must apply itself. */
 export const HANDOFF_SETTINGS: unique symbol = Symbol("handoff settings");
@@ -229,7 +256,9 @@ export abstract class StreamServer<Addr extends SocketAddress>
    */
   #wrap(conn: StreamConn<Addr>): [StreamSocket, Addr] {
     const socket = new StreamSocket(conn);
-    if (!passesConnections(this)) this.#idle.watch(socket);
+    if (!passesConnections(this) && !portSharing(this)) {
+      this.#idle.watch(socket);
+    }
     return [socket, conn.remoteAddress];
   }
 

@@ -16,6 +16,7 @@ import {
   HANDOFF_SETTINGS,
   type HandoffSettings,
   passesConnections,
+  portSharing,
   STREAM_OPTION_KEYS,
   StreamServer,
   type StreamServerOptions,
@@ -215,16 +216,19 @@ export class TCPServer extends StreamServer<NetAddress> {
   }
 
   /** Binds and listens on `serverAddress`. */
-  protected override openSocket(): Promise<StreamListener<NetAddress>> {
+  protected override async openSocket(): Promise<StreamListener<NetAddress>> {
     const passable = passesConnections(this);
-    return this.driver.listenTcp({
+    const share = portSharing(this);
+    const listener = await this.driver.listenTcp({
       hostname: this.serverAddress.hostname,
       port: this.serverAddress.port,
       backlog: this.requestQueueSize,
-      reusePort: this.allowReusePort,
+      // Threads that listen on the port themselves join it this way.
+      reusePort: this.allowReusePort || share !== undefined,
       // Children that take the connections over run the handshakes.
       tls: passable ? undefined : this.#tls,
       passable,
     });
+    return share ? share(listener) : listener;
   }
 }

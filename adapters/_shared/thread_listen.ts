@@ -1,0 +1,31 @@
+/**
+ * A worker thread's own listener (`ParentPort.listenTcp`), opened with
+ * the sockets of the server's driver, named in the server's message: the
+ * thread runs the same runtime, so it composes the same driver.
+ *
+ * @module
+ */
+
+import type {
+  NetAddress,
+  StreamListener,
+  TcpListenOptions,
+} from "../../src/transport.ts";
+
+/**
+ * Opens a TCP listener with the public driver named `driver`.
+ *
+ * @param driver `"deno"`, `"bun"` or `"node"`.
+ * @param options Where and how to listen; `reusePort` is set.
+ * @returns The listener.
+ */
+export async function listenInThread(
+  driver: string,
+  options: TcpListenOptions,
+): Promise<StreamListener<NetAddress>> {
+  // Loaded only by threads that listen: the others never need it.
+  const { denoDriver, bunDriver, nodeDriver } = await import("../drivers.ts");
+  const found = { deno: denoDriver, bun: bunDriver, node: nodeDriver }[driver];
+  if (!found) throw new Error(`no driver named ${driver} in this thread`);
+  return found.listenTcp(options);
+}

@@ -1,0 +1,128 @@
+/**
+ * A worker thread's listener of its own on the server's port
+ * (`SO_REUSEPORT`), for runtimes whose threads cannot take a socket (Deno,
+ * Bun). The kernel spreads new connections over the threads' listeners;
+ * each thread accepts its own, TLS handshake included, and tells the
+ * server, which keeps `verifyRequest`, `maxConnections` and the count of
+ * requests: the connection waits here, unread, until the server says to
+ * serve it (`serve`) or close it (`drop`). No byte of it passes the
+ * server's thread.
+ *
+ * @module
+ */
+
+import { ServerClosedError } from "../errors.ts";
+import { OUT_OF_RESOURCES } from "../server/stream_server.ts";
+import type {
+  NetAddress,
+  StreamConn,
+  StreamListener,
+  TcpListenOptions,
+} from "../transport.ts";
+import type { FromWorker } from "./messages.ts";
+
+/**
+ * Connections a thread holds for the server's word at most: past it the
+ * thread stops accepting, and clients wait in its kernel queue. It bounds
+ * what a flood costs while the server is at `maxConnections`.
+ */
+export const HELD_MAX = 64;
+
+/** Opens a listener with the sockets of the driver named `driver`. */
+export type OpenListener = (
+  driver: string,
+  options: TcpListenOptions,
+) => Promise<StreamListener<NetAddress>>;
+
+/** A thread's listener and the connections it holds for the server. */
+export class PortShare {
+  #listener: StreamListener<NetAddress>;
+  #send: (message: FromWorker) => void;
+  #held = new Map<number, StreamConn<NetAddress>>();
+  #next = 0;
+  #closed = false;
+  #room: (() => void) | undefined;
+
+  /**
+   * @param listener The thread's own listener.
+   * @param send Reports each connection to the server.
+   */
+  constructor(
+    listener: StreamListener<NetAddress>,
+    send: (message: FromWorker) => void,
+  ) {
+    this.#listener = listener;
+    this.#send = send;
+    void this.#acceptLoop();
+  }
+
+  /**
+   * Takes a held connection out, to serve it; `undefined` if it is gone
+   * (the server asked after the thread closed it).
+   */
+  take(held: number): StreamConn<NetAddress> | undefined {
+    const conn = this.#held.get(held);
+    this.#held.delete(held);
+    this.#wake();
+    return conn;
+  }
+
+  /** Closes a held connection the server refused or will not serve. */
+  drop(held: number): void {
+    this.take(held)?.close();
+  }
+
+  /**
+   * Closes the listener; connections held stay until the server serves or
+   * drops them (it may serve those it took as it closes).
+   */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#wake();
+    await this.#listener.close().catch(() => {});
+  }
+
+  #wake(): void {
+    const room = this.#room;
+    this.#room = undefined;
+    room?.();
+  }
+
+  async #acceptLoop(): Promise<void> {
+    let backoff = 0;
+    while (!this.#closed) {
+      if (this.#held.size >= HELD_MAX) {
+        await new Promise<void>((resolve) => this.#room = resolve);
+        continue;
+      }
+      let conn: StreamConn<NetAddress>;
+      try {
+        conn = await this.#listener.accept();
+        backoff = 0;
+      } catch (error) {
+        if (this.#closed || error instanceof ServerClosedError) return;
+        // Out of descriptors: wait, from 10 ms doubling up to 1 s, so the
+        // loop does not spin while the pending connection cannot be taken.
+        const code = (error as { code?: string }).code ?? "";
+        backoff = OUT_OF_RESOURCES.has(code)
+          ? Math.min(Math.max(backoff * 2, 10), 1000)
+          : 10;
+        await new Promise((resolve) => setTimeout(resolve, backoff));
+        continue;
+      }
+      if (this.#closed) {
+        conn.close();
+        return;
+      }
+      const held = ++this.#next;
+      this.#held.set(held, conn);
+      this.#send({
+        t: "accepted",
+        held,
+        local: conn.localAddress,
+        remote: conn.remoteAddress,
+      });
+    }
+  }
+}

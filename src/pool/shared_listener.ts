@@ -1,0 +1,177 @@
+/**
+ * The server's listener when its worker threads each listen on its port
+ * themselves (`port_share.ts`): the server's own socket only holds the
+ * address until the threads listen, then closes, and `accept()` yields
+ * the connections the threads accepted, as {@linkcode HeldConn}s. The
+ * server's loop runs on them as on any connection (`verifyRequest`,
+ * `maxConnections`, `closeGrace`); the pool sends each to be served by the
+ * thread that holds it.
+ *
+ * @module
+ */
+
+import { ServerClosedError, SocketError } from "../errors.ts";
+import type { NetAddress, StreamConn, StreamListener } from "../transport.ts";
+
+/** Who holds a connection, and how to tell it to close one. */
+export interface Holder {
+  /** The id of the worker whose thread accepted it. */
+  readonly workerId: number;
+  /** Tells that thread to close a connection it holds. */
+  drop(held: number): void;
+}
+
+/**
+ * A connection a worker thread accepted and holds, unread, until the
+ * server serves it there or drops it. Nothing here reads or writes it.
+ */
+export class HeldConn implements StreamConn<NetAddress> {
+  readonly localAddress: NetAddress;
+  readonly remoteAddress: NetAddress;
+  /** The thread that holds it. */
+  readonly holder: Holder;
+  /** Its number in that thread. */
+  readonly held: number;
+  readBufferSize = 0;
+  /** Set once the pool sent it to be served: closing it is then the pool's. */
+  served = false;
+  #closed = false;
+
+  /**
+   * @param holder The thread that holds it.
+   * @param held Its number there.
+   * @param local The address the client connected to.
+   * @param remote The client's address.
+   */
+  constructor(
+    holder: Holder,
+    held: number,
+    local: NetAddress,
+    remote: NetAddress,
+  ) {
+    this.holder = holder;
+    this.held = held;
+    this.localAddress = local;
+    this.remoteAddress = remote;
+  }
+
+  /** Its bytes are read in the worker that holds it, never here. */
+  read(): Promise<Uint8Array | null> {
+    return Promise.reject(notHere());
+  }
+
+  /** Its bytes are written in the worker that holds it, never here. */
+  write(_data: Uint8Array): Promise<void> {
+    return Promise.reject(notHere());
+  }
+
+  /** Nothing to flush here: the worker shuts it when its handler ends. */
+  closeWrite(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  /** Drops it in its thread, unless it was sent to be served there. */
+  close(): void {
+    if (this.#closed || this.served) return;
+    this.#closed = true;
+    this.holder.drop(this.held);
+  }
+
+  /** As {@linkcode close}. */
+  abort(): void {
+    this.close();
+  }
+
+  /** The worker sets its own connections' options. */
+  setNoDelay(_enable: boolean): void {}
+}
+
+function notHere(): SocketError {
+  return new SocketError(
+    "EOPNOTSUPP",
+    "this connection is served by a worker thread: read and write it in the handler",
+  );
+}
+
+/** The server's listener while worker threads accept on its port. */
+export class SharedListener implements StreamListener<NetAddress> {
+  readonly address: NetAddress;
+  readonly fd: number | undefined;
+  #own: StreamListener<NetAddress> | undefined;
+  #queue: HeldConn[] = [];
+  #waiting: {
+    resolve(conn: HeldConn): void;
+    reject(error: Error): void;
+  } | undefined;
+  #closed = false;
+  #onClose: () => void;
+
+  /**
+   * @param own The server's own listener: it holds the port until the
+   * threads listen ({@linkcode release}).
+   * @param onClose Tells the threads to stop listening.
+   */
+  constructor(own: StreamListener<NetAddress>, onClose: () => void) {
+    this.#own = own;
+    this.address = own.address;
+    this.fd = own.fd;
+    this.#onClose = onClose;
+  }
+
+  /**
+   * Closes the server's own listener once the threads listen on the port.
+   * Clients it had queued (those that connected before the server was
+   * ready) are reset, as by any listener that closes.
+   */
+  async release(): Promise<void> {
+    const own = this.#own;
+    this.#own = undefined;
+    await own?.close();
+  }
+
+  /** A connection a thread accepted; refused once the listener is closed. */
+  push(conn: HeldConn): void {
+    if (this.#closed) return conn.close();
+    const waiting = this.#waiting;
+    this.#waiting = undefined;
+    if (waiting) waiting.resolve(conn);
+    else this.#queue.push(conn);
+  }
+
+  /** Forgets the queued connections of a worker that died with them. */
+  forget(workerId: number): void {
+    this.#queue = this.#queue.filter((conn) =>
+      conn.holder.workerId !== workerId
+    );
+  }
+
+  accept(): Promise<StreamConn<NetAddress>> {
+    const next = this.#queue.shift();
+    if (next) return Promise.resolve(next);
+    if (this.#closed) return Promise.reject(new ServerClosedError());
+    if (this.#waiting) {
+      return Promise.reject(new Error("accept(): one accept at a time"));
+    }
+    return new Promise((resolve, reject) => {
+      this.#waiting = { resolve, reject };
+    });
+  }
+
+  /** The connections the threads accepted that the server has not taken. */
+  takeAccepted(): StreamConn<NetAddress>[] {
+    const taken = this.#queue;
+    this.#queue = [];
+    return taken;
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#onClose();
+    for (const conn of this.#queue) conn.close();
+    this.#queue = [];
+    this.#waiting?.reject(new ServerClosedError());
+    this.#waiting = undefined;
+    await this.release();
+  }
+}

@@ -1,0 +1,245 @@
+// ThreadingMixIn with listenInThreads: on Deno and Bun, whose threads
+// cannot take a socket, each thread listens on the server's port itself
+// (SO_REUSEPORT) and serves its connections' bytes, TLS and the PROXY
+// header included, while verifyRequest and maxConnections stay in the
+// server's thread. A thread that crashes or hangs is replaced; the port
+// serves on. Node 24.20+ moves each connection to a thread instead and
+// ignores the setting; a Unix server refuses it everywhere.
+
+import assert from "node:assert/strict";
+import { describe, it } from "./_testing.ts";
+import {
+  NotSupportedError,
+  ThreadingTCPServer,
+  ThreadingUnixStreamServer,
+  WorkerError,
+} from "../mod.ts";
+import { Commands } from "./_pool_handlers.ts";
+import {
+  Client,
+  collectingErrors,
+  DRIVERS,
+  exchange,
+  LOCAL,
+  makeCertificate,
+  RUNTIME,
+  sleep,
+  tempDir,
+  tlsInWorker,
+  until,
+} from "./_helpers.ts";
+
+const LIMIT = { timeout: 30_000 };
+const driver = DRIVERS[0];
+const handover = driver.unsupported("threadHandover") === undefined;
+const skip = handover
+  ? "Node moves each TCP connection to a thread and ignores listenInThreads (checked below)"
+  : driver.unsupported("reusePort");
+
+/** A served pool of `size` threads that listen on the port themselves. */
+async function listening<S extends ThreadingTCPServer>(
+  server: S,
+  size = 2,
+): Promise<S & { stop(): Promise<void> }> {
+  server.poolSize = size;
+  server.listenInThreads = true;
+  await server.ready();
+  const loop = server.serveForever({ pollInterval: 10 });
+  return Object.assign(server, {
+    async stop() {
+      await server.shutdown();
+      await loop;
+    },
+  });
+}
+
+/**
+ * Sends `line` from new clients until one is answered within a second: a
+ * replacement listens again, and a client the kernel gives a stopped
+ * thread that still computes waits (Deno), so the next one tries again.
+ */
+async function answered(port: number, line: string): Promise<string> {
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    let client: Client | undefined;
+    try {
+      client = await Client.connect(port);
+      await client.write(line);
+      client.end();
+      return await client.readAll(1000);
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+      await sleep(100);
+    } finally {
+      client?.close();
+    }
+  }
+}
+
+describe(`ThreadingMixIn with listenInThreads [${RUNTIME}]`, () => {
+  it("each thread accepts on the port and serves the bytes itself", {
+    ...LIMIT,
+    skip,
+  }, async () => {
+    await using server = await listening(
+      new ThreadingTCPServer(LOCAL, Commands),
+    );
+    const port = server.serverAddress.port;
+    assert.equal(await exchange(port, "held\n"), "own\n");
+    // The kernel spreads 40 connections over both threads.
+    const workers = new Set<string>();
+    for (let i = 0; i < 40; i++) {
+      workers.add((await exchange(port, "who\n")).split(" ")[0]);
+    }
+    assert.equal(workers.size, 2, `served by ${[...workers]}`);
+    await server.stop();
+  });
+
+  it("a thread runs the TLS handshake and drops a silent client", {
+    ...LIMIT,
+    skip,
+  }, async () => {
+    const pem = makeCertificate();
+    await using server = await listening(
+      new ThreadingTCPServer(LOCAL, Commands, {
+        tls: { ...pem, handshakeTimeout: 300 },
+      }),
+      1,
+    );
+    await tlsInWorker(server.serverAddress.port, pem.cert);
+    await server.stop();
+  });
+
+  it("a thread reads the PROXY header", { ...LIMIT, skip }, async () => {
+    await using server = await listening(
+      new ThreadingTCPServer(LOCAL, Commands, { proxyProtocol: true }),
+    );
+    assert.equal(
+      await exchange(
+        server.serverAddress.port,
+        "PROXY TCP4 192.0.2.7 192.0.2.1 4242 80\r\naddr\n",
+      ),
+      "192.0.2.7 4242\n",
+    );
+    await server.stop();
+  });
+
+  it("verifyRequest runs in the server's thread and refuses a client", {
+    ...LIMIT,
+    skip,
+  }, async () => {
+    const asked: number[] = [];
+    let refuse = true;
+    class Picky extends ThreadingTCPServer {
+      override verifyRequest(_request: unknown, client: unknown): boolean {
+        asked.push((client as { port: number }).port);
+        return !refuse;
+      }
+    }
+    await using server = await listening(new Picky(LOCAL, Commands));
+    const port = server.serverAddress.port;
+    const refused = await Client.connect(port);
+    const refusedPort = refused.socket.localPort;
+    try {
+      await refused.write("held\n").catch(() => {});
+      assert.equal(await refused.readAll().catch(() => ""), "");
+    } finally {
+      refused.close();
+    }
+    assert.equal(asked[0], refusedPort);
+    refuse = false;
+    assert.equal(await exchange(port, "held\n"), "own\n");
+    assert.equal(asked.length, 2);
+    await server.stop();
+  });
+
+  it("maxConnections holds: a second client is served once the first is done", {
+    ...LIMIT,
+    skip,
+  }, async () => {
+    class One extends ThreadingTCPServer {
+      override maxConnections = 1;
+    }
+    await using server = await listening(new One(LOCAL, Commands));
+    const port = server.serverAddress.port;
+    const first = await Client.connect(port);
+    let second: Client | undefined;
+    try {
+      await first.write("wait\n");
+      assert.match(await first.readUntil("\n"), /^waiting/);
+      second = await Client.connect(port);
+      await second.write("held\n");
+      await sleep(300);
+      assert.equal(server.activeConnections, 1);
+      await first.write("go\n");
+      assert.match(await first.readAll(), /went\n$/);
+      assert.equal(await second.readAll(), "own\n");
+    } finally {
+      first.close();
+      second?.close();
+    }
+    await server.stop();
+  });
+
+  for (const how of ["crash", "hang"] as const) {
+    it(
+      `a thread that ${
+        how === "crash" ? "crashes" : "hangs"
+      } is reported, replaced, and the port serves on`,
+      {
+        ...LIMIT,
+        skip,
+      },
+      async () => {
+        const errors: unknown[] = [];
+        const Collecting = collectingErrors(ThreadingTCPServer, errors);
+        await using server = new Collecting(LOCAL, Commands);
+        if (how === "hang") server.handlerTimeout = 300;
+        await listening(server, 1);
+        const port = server.serverAddress.port;
+        const victim = await Client.connect(port);
+        try {
+          await victim.write(`${how}\n`);
+          // Deno stops a thread that computes only once it returns: its
+          // sockets stay open until then (see the README).
+          if (how === "crash" || RUNTIME !== "deno") {
+            assert.equal(await victim.readAll(), "");
+          }
+        } finally {
+          victim.close();
+        }
+        assert.ok(await until(() => errors.length > 0, 10_000));
+        assert.ok(errors[0] instanceof WorkerError, String(errors[0]));
+        assert.equal(await answered(port, "held\n"), "own\n");
+        assert.equal(server.activeWorkers, 1);
+        await server.shutdown();
+      },
+    );
+  }
+
+  it("is ignored where threads take sockets (Node 24.20+)", {
+    ...LIMIT,
+    skip: handover ? undefined : "this runtime's threads cannot take a socket",
+  }, async () => {
+    await using server = await listening(
+      new ThreadingTCPServer(LOCAL, Commands),
+    );
+    assert.equal(await exchange(server.serverAddress.port, "held\n"), "own\n");
+    await server.stop();
+  });
+
+  it("a Unix stream server refuses it before serving", LIMIT, async () => {
+    const dir = tempDir();
+    try {
+      const server = new ThreadingUnixStreamServer(
+        { path: `${dir.path}/s` },
+        Commands,
+      );
+      server.listenInThreads = true;
+      await assert.rejects(server.ready(), NotSupportedError);
+      assert.equal(server.activeWorkers, 0);
+    } finally {
+      dir.remove();
+    }
+  });
+});
