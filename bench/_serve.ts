@@ -1,11 +1,15 @@
 /**
  * Starts the benchmark's TCP server of a given kind on a port and serves
- * until killed: `tcpserver` (sequential), `eventloop`, `threading` or
- * `forking` (2 workers, the machine's cores).
+ * until killed: `tcpserver` (sequential), `eventloop`, `threading`,
+ * `listening` (threads with `listenInThreads`) or `forking` (2 workers, the
+ * machine's cores). `LISTEN_IN_THREADS=1` in the environment makes
+ * `threading` listen in its threads too (for `cpu-per-echo.sh`, which
+ * knows only the four kinds).
  *
  * @module
  */
 
+import process from "node:process";
 import {
   EventLoopTCPServer,
   ForkingTCPServer,
@@ -19,6 +23,7 @@ const KINDS = {
   tcpserver: TCPServer,
   eventloop: EventLoopTCPServer,
   threading: ThreadingTCPServer,
+  listening: ThreadingTCPServer,
   forking: ForkingTCPServer,
 } as const;
 
@@ -54,7 +59,11 @@ export async function serve(
     server.maxConnections = 1_000_000;
     server.idleTimeout = null;
   }
-  if (server instanceof ThreadingTCPServer) server.poolSize = workers;
+  if (server instanceof ThreadingTCPServer) {
+    server.poolSize = workers;
+    server.listenInThreads = kind === "listening" ||
+      process.env.LISTEN_IN_THREADS === "1";
+  }
   if (server instanceof ForkingTCPServer) server.maxChildren = workers;
   await server.serverBind();
   await server.serverActivate();

@@ -33,21 +33,31 @@ describe(`Pools on the node driver [${RUNTIME}]`, LIMIT, () => {
     await serving;
   });
 
-  it("ThreadingTCPServer: this runtime's threads serve", async () => {
-    await using server = new ThreadingTCPServer(LOCAL, Commands, { driver });
-    server.poolSize = 1;
-    await server.ready();
-    const serving = server.serveForever({ pollInterval: 10 });
-    const port = server.serverAddress.port;
-    const [runtime, pid] = await runtimeOf(port);
-    assert.equal(runtime, RUNTIME);
-    assert.equal(pid, process.pid, "served in a thread");
-    const handover = driver.unsupported("threadHandover") === undefined;
-    assert.equal(
-      await exchange(port, "held\n"),
-      handover ? "own\n" : "relayed\n",
+  for (const listenInThreads of [false, true]) {
+    it(
+      `ThreadingTCPServer: this runtime's threads serve${
+        listenInThreads ? ", listening on the port themselves" : ""
+      }`,
+      async () => {
+        await using server = new ThreadingTCPServer(LOCAL, Commands, {
+          driver,
+        });
+        server.poolSize = 1;
+        server.listenInThreads = listenInThreads;
+        await server.ready();
+        const serving = server.serveForever({ pollInterval: 10 });
+        const port = server.serverAddress.port;
+        const [runtime, pid] = await runtimeOf(port);
+        assert.equal(runtime, RUNTIME);
+        assert.equal(pid, process.pid, "served in a thread");
+        const handover = driver.unsupported("threadHandover") === undefined;
+        assert.equal(
+          await exchange(port, "held\n"),
+          handover || listenInThreads ? "own\n" : "relayed\n",
+        );
+        await server.shutdown();
+        await serving;
+      },
     );
-    await server.shutdown();
-    await serving;
-  });
+  }
 });

@@ -65,11 +65,13 @@ export type ThreadingMixed<T extends PoolableServerClass> =
 /**
  * Makes a server run each handler in one of `poolSize` worker threads.
  *
- * The server's own thread keeps accepting and relays each request's bytes to
- * the least busy worker; a worker serves many requests at once (handlers
- * are async), so a pool of 4 serves any number of clients, up to
+ * The server's own thread keeps accepting and gives each connection to the
+ * least busy worker: on Node 24.20 and later the socket itself, elsewhere
+ * relaying its bytes. A worker serves many requests at once (handlers are
+ * async), so a pool of 4 serves any number of clients, up to
  * `maxConnections` in flight. Choose it for CPU-bound handlers; for
- * I/O-bound ones `EventLoopMixIn` is faster, as nothing is relayed.
+ * I/O-bound ones on Deno and Bun, `EventLoopMixIn` is faster, or set
+ * `listenInThreads`, so that each thread accepts on the port itself.
  *
  * Workers load the handler from its module: export it under its own name and
  * give it `static module = import.meta.url`. They share no memory with the
