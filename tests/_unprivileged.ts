@@ -8,7 +8,7 @@ import { chmodSync, copyFileSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import process from "node:process";
 
-const SETPRIV = [
+export const SETPRIV: string[] = [
   "--reuid",
   "65534",
   "--regid",

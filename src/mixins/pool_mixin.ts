@@ -172,6 +172,8 @@ export function poolMixIn<T extends PoolableServerClass>(
     /** The server's listener while its threads listen on its port. */
     #shared: SharedListener | undefined;
     #sharing: PortSharing | null | undefined;
+    /** Whether threads take connections over, decided when it binds. */
+    #passes: boolean | undefined;
 
     // deno-lint-ignore no-explicit-any
     constructor(...args: any[]) {
@@ -187,6 +189,8 @@ export function poolMixIn<T extends PoolableServerClass>(
      */
     [PASSES_CONNECTIONS](family: "tcp" | "unix"): boolean {
       if (policy.kind === "process") return true;
+      // Asked for each connection too: decided (and checked) once, at bind.
+      if (this.#passes !== undefined) return this.#passes;
       const handover = family === "tcp" &&
         this.driver.unsupported("threadHandover") === undefined;
       if (!handover && policy.listens?.(this)) {
@@ -198,7 +202,7 @@ export function poolMixIn<T extends PoolableServerClass>(
           throw new NotSupportedError(`listenInThreads: ${why}`);
         }
       }
-      return handover;
+      return this.#passes = handover;
     }
 
     /**
