@@ -1,10 +1,12 @@
 /**
  * Starts the benchmark's TCP server of a given kind on a port and serves
  * until killed: `tcpserver` (sequential), `eventloop`, `threading`,
- * `listening` (threads with `listenInThreads`) or `forking` (2 workers, the
- * machine's cores). `LISTEN_IN_THREADS=1` in the environment makes
- * `threading` listen in its threads too (for `cpu-per-echo.sh`, which
- * knows only the four kinds).
+ * `listening` (threads with `listenInThreads`), `forking` or
+ * `forklistening` (children with `listenInChildren`); the pools have 2
+ * workers, the machine's cores. `LISTEN_IN_THREADS=1` and
+ * `LISTEN_IN_CHILDREN=1` in the environment make `threading` and `forking`
+ * listen in their workers too (for `cpu-per-echo.sh`, which knows only the
+ * four kinds).
  *
  * @module
  */
@@ -25,6 +27,7 @@ const KINDS = {
   threading: ThreadingTCPServer,
   listening: ThreadingTCPServer,
   forking: ForkingTCPServer,
+  forklistening: ForkingTCPServer,
 } as const;
 
 /** The kinds of server the benchmark compares. */
@@ -64,7 +67,11 @@ export async function serve(
     server.listenInThreads = kind === "listening" ||
       process.env.LISTEN_IN_THREADS === "1";
   }
-  if (server instanceof ForkingTCPServer) server.maxChildren = workers;
+  if (server instanceof ForkingTCPServer) {
+    server.maxChildren = workers;
+    server.listenInChildren = kind === "forklistening" ||
+      process.env.LISTEN_IN_CHILDREN === "1";
+  }
   await server.serverBind();
   await server.serverActivate();
   await server.serveForever();

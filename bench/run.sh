@@ -5,16 +5,16 @@
 #   pp100  EventLoopTCPServer against the raw servers, 100 clients, and
 #          raw_pull_echo.ts: the same raw API awaited one read at a time
 #   io100  the same echo on EventLoop, Threading (relayed, and `listening`:
-#          listenInThreads) and Forking TCP servers
+#          listenInThreads) and Forking TCP servers (passed over, and
+#          `forklistening`: listenInChildren), next to Python's
+#          ThreadingTCPServer and ForkingTCPServer (shared/bench/servers/py_echo.py)
 #   udp1, udp10  UDPServer against Deno.listenDatagram / Bun.udpSocket / node:dgram
-#          next to Python's ThreadingTCPServer and ForkingTCPServer
-#          (shared/bench/servers/py_echo.py)
 #   idle   memory per idle connection: RSS growth over IDLE_N (8,000) held
 #          clients, for the raw server, the pull loop and the event loop
 #   cpu10  a CPU-bound handler (about 1 ms per request), 10 clients, on
 #          TCPServer, EventLoop, Threading (2 workers, relayed and
-#          listening) and Forking (2
-#          children), next to Python's TCPServer, ThreadingTCPServer and
+#          listening) and Forking (2 children, passed over and listening),
+#          next to Python's TCPServer, ThreadingTCPServer and
 #          ForkingTCPServer running shared/bench/servers/py_cpu.py
 # Each run also records the server's CPU time (its threads and children
 # included, from /proc): the summary shows CPU time per echo, steadier than
@@ -65,7 +65,7 @@ server_cmd() { # server port
         bun) run_with bun "$shared/servers/bun_echo.ts" "$2" ;;
         node) run_with node "$shared/servers/node_echo.mjs" "$2" ;;
       esac ;;
-    tcpserver | eventloop | threading | listening | forking) run_with "$rt" "$here/tcp_echo.ts" "$2" "$kind" ;;
+    tcpserver | eventloop | threading | listening | forking | forklistening) run_with "$rt" "$here/tcp_echo.ts" "$2" "$kind" ;;
     cpu*) run_with "$rt" "$here/tcp_echo.ts" "$2" "${kind#cpu}" cpu ;;
     idle*) run_with "$rt" "$here/tcp_echo.ts" "$2" "${kind#idle}" idle ;;
     rawpull) run_with "$rt" "$here/raw_pull_echo.ts" "$2" ;;
@@ -90,8 +90,8 @@ servers() { # workload runtime
   case $1 in
     udp*) echo "$2-rawudp $2-udpserver" ;;
     pp100) echo "$2-raw $2-rawpull $2-eventloop" ;;
-    io100) echo "$2-raw $2-rawpull $2-eventloop $2-threading $2-listening $2-forking" ;;
-    cpu10) echo "$2-cputcpserver $2-cpueventloop $2-cputhreading $2-cpulistening $2-cpuforking" ;;
+    io100) echo "$2-raw $2-rawpull $2-eventloop $2-threading $2-listening $2-forking $2-forklistening" ;;
+    cpu10) echo "$2-cputcpserver $2-cpueventloop $2-cputhreading $2-cpulistening $2-cpuforking $2-cpuforklistening" ;;
     idle) echo "$2-raw $2-rawpull $2-idleeventloop" ;;
     *) echo "$2-raw $2-tcpserver" ;;
   esac

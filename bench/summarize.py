@@ -54,8 +54,8 @@ if printed:
 # sequential TCPServer of the same runtime (cpu10).
 GROUPS = {
     "pp100": ("raw", ["raw", "rawpull", "eventloop"]),
-    "io100": ("raw", ["raw", "rawpull", "eventloop", "threading", "listening", "forking"]),
-    "cpu10": ("cputcpserver", ["cputcpserver", "cpueventloop", "cputhreading", "cpulistening", "cpuforking"]),
+    "io100": ("raw", ["raw", "rawpull", "eventloop", "threading", "listening", "forking", "forklistening"]),
+    "cpu10": ("cputcpserver", ["cputcpserver", "cpueventloop", "cputhreading", "cpulistening", "cpuforking", "cpuforklistening"]),
 }
 PYTHON = {"io100": ["threading", "forking"], "cpu10": ["cputcp", "cputhreading", "cpuforking"]}
 for w, (ref, kinds) in GROUPS.items():

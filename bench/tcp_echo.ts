@@ -5,7 +5,7 @@
  *
  * `WORKERS` in the environment sets the threads or children (default 2).
  *
- *   deno run -A bench/tcp_echo.ts PORT [tcpserver|eventloop|threading|forking] [cpu|idle]
+ *   deno run -A bench/tcp_echo.ts PORT [tcpserver|eventloop|threading|listening|forking|forklistening] [cpu|idle]
  *   bun bench/tcp_echo.ts PORT ...
  *   node bench/tcp_echo.ts PORT ...
  *

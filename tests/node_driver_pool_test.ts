@@ -18,20 +18,30 @@ async function runtimeOf(port: number): Promise<[string, number]> {
 }
 
 describe(`Pools on the node driver [${RUNTIME}]`, LIMIT, () => {
-  it("ForkingTCPServer: children of this runtime take the connections over", async () => {
-    await using server = new ForkingTCPServer(LOCAL, Commands, { driver });
-    server.maxChildren = 1;
-    await server.ready();
-    const serving = server.serveForever({ pollInterval: 10 });
-    const port = server.serverAddress.port;
-    const [runtime, pid] = await runtimeOf(port);
-    assert.equal(runtime, RUNTIME);
-    assert.notEqual(pid, process.pid, "served in a child");
-    assert.deepEqual([...server.activeChildren], [pid]);
-    assert.equal(await exchange(port, "held\n"), "own\n");
-    await server.shutdown();
-    await serving;
-  });
+  for (const listenInChildren of [false, true]) {
+    it(
+      `ForkingTCPServer: children of this runtime ${
+        listenInChildren
+          ? "listen on the port and serve"
+          : "take the connections over"
+      }`,
+      async () => {
+        await using server = new ForkingTCPServer(LOCAL, Commands, { driver });
+        server.maxChildren = 1;
+        server.listenInChildren = listenInChildren;
+        await server.ready();
+        const serving = server.serveForever({ pollInterval: 10 });
+        const port = server.serverAddress.port;
+        const [runtime, pid] = await runtimeOf(port);
+        assert.equal(runtime, RUNTIME);
+        assert.notEqual(pid, process.pid, "served in a child");
+        assert.deepEqual([...server.activeChildren], [pid]);
+        assert.equal(await exchange(port, "held\n"), "own\n");
+        await server.shutdown();
+        await serving;
+      },
+    );
+  }
 
   for (const listenInThreads of [false, true]) {
     it(

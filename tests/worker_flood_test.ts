@@ -45,16 +45,19 @@ function connectAndReset(port: number): Promise<void> {
 class ListeningThreads extends ThreadingTCPServer {
   override listenInThreads = true;
 }
+/** Children that listen on the port themselves, where they can. */
+class ListeningChildren extends ForkingTCPServer {
+  override listenInChildren = true;
+}
 const driver = DRIVERS[0];
-const listenSkip = driver.unsupported("threadHandover") === undefined
-  ? "Node moves each connection to a thread: listenInThreads changes nothing"
-  : driver.unsupported("reusePort");
+const listenSkip = driver.unsupported("reusePort");
 
 for (
   const [kind, Server, only] of [
     ["threads", ThreadingTCPServer, undefined],
     ["threads listening", ListeningThreads, listenSkip],
     ["processes", ForkingTCPServer, undefined],
+    ["processes listening", ListeningChildren, listenSkip],
   ] as const
 ) {
   describe(`${CLIENTS} connections at once against 4 ${kind} [${RUNTIME}]`, () => {

@@ -1,10 +1,9 @@
-// ThreadingMixIn with listenInThreads: on Deno and Bun, whose threads
-// cannot take a socket, each thread listens on the server's port itself
+// ThreadingMixIn with listenInThreads and ForkingMixIn with
+// listenInChildren: each worker listens on the server's port itself
 // (SO_REUSEPORT) and serves its connections' bytes, TLS and the PROXY
 // header included, while verifyRequest and maxConnections stay in the
-// server's thread. A thread that crashes or hangs is replaced; the port
-// serves on. Node 24.20+ moves each connection to a thread instead and
-// ignores the setting; a Unix server refuses it everywhere.
+// server's thread. A worker that crashes, hangs or is killed is replaced;
+// the port serves on. A Unix server refuses the setting everywhere.
 
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
@@ -12,6 +11,8 @@ import { existsSync } from "node:fs";
 import process from "node:process";
 import { describe, it } from "./_testing.ts";
 import {
+  ForkingTCPServer,
+  ForkingUnixStreamServer,
   NotSupportedError,
   ThreadingTCPServer,
   ThreadingUnixStreamServer,
@@ -35,18 +36,40 @@ import {
 
 const LIMIT = { timeout: 30_000 };
 const driver = DRIVERS[0];
-const handover = driver.unsupported("threadHandover") === undefined;
-const skip = handover
-  ? "Node moves each TCP connection to a thread and ignores listenInThreads (checked below)"
-  : driver.unsupported("reusePort");
 
-/** A served pool of `size` threads that listen on the port themselves. */
-async function listening<S extends ThreadingTCPServer>(
+/** The two pools whose workers can listen on the port themselves. */
+const POOLS = [
+  {
+    workers: "threads",
+    setting: "listenInThreads",
+    Server: ThreadingTCPServer,
+    UnixServer: ThreadingUnixStreamServer,
+    skip: driver.unsupported("threadListeners") ??
+      driver.unsupported("reusePort"),
+  },
+  {
+    workers: "children",
+    setting: "listenInChildren",
+    Server: ForkingTCPServer,
+    UnixServer: ForkingUnixStreamServer,
+    skip: driver.unsupported("reusePort"),
+  },
+] as const;
+
+type PoolServer = ThreadingTCPServer | ForkingTCPServer;
+
+/** A served pool of `size` workers that listen on the port themselves. */
+async function listening<S extends PoolServer>(
   server: S,
   size = 2,
 ): Promise<S & { stop(): Promise<void> }> {
-  server.poolSize = size;
-  server.listenInThreads = true;
+  if (server instanceof ThreadingTCPServer) {
+    server.poolSize = size;
+    server.listenInThreads = true;
+  } else {
+    server.maxChildren = size;
+    server.listenInChildren = true;
+  }
   await server.ready();
   const loop = server.serveForever({ pollInterval: 10 });
   return Object.assign(server, {
@@ -59,8 +82,9 @@ async function listening<S extends ThreadingTCPServer>(
 
 /**
  * Sends `line` from new clients until one is answered within a second: a
- * replacement listens again, and a client the kernel gives a stopped
- * thread that still computes waits (Deno), so the next one tries again.
+ * replacement listens again, a client the kernel gives a stopped thread
+ * that still computes waits (Deno), and one that lands in the queue of a
+ * worker being stopped is reset, so the next one tries again.
  */
 async function answered(port: number, line: string): Promise<string> {
   const deadline = Date.now() + 20_000;
@@ -70,7 +94,9 @@ async function answered(port: number, line: string): Promise<string> {
       client = await Client.connect(port);
       await client.write(line);
       client.end();
-      return await client.readAll(1000);
+      const reply = await client.readAll(1000);
+      if (reply === "") throw new Error("reset before an answer");
+      return reply;
     } catch (error) {
       if (Date.now() > deadline) throw error;
       await sleep(100);
@@ -115,186 +141,211 @@ function otherUserSkip(): string | undefined {
     : `needs ${PYTHON} and setpriv, to bind as another user`;
 }
 
-describe(`ThreadingMixIn with listenInThreads [${RUNTIME}]`, () => {
-  it("another local user cannot join the threads' port", {
-    ...LIMIT,
-    skip: skip ?? otherUserSkip(),
-  }, async () => {
-    await using server = await listening(
-      new ThreadingTCPServer(LOCAL, Commands),
-    );
-    const port = server.serverAddress.port;
-    // The control: the same user may join (what SO_REUSEPORT is for)...
-    assert.equal(joinPort(port, false), "joined");
-    // ...and the kernel refuses a socket of any other user.
-    assert.equal(joinPort(port, true), "EADDRINUSE");
-    assert.equal(await exchange(port, "held\n"), "own\n");
-    await server.stop();
-  });
+/**
+ * Joins the listeners on `port` from this process with `SO_REUSEPORT`:
+ * it succeeds only if the workers' listeners set it too, which a listener
+ * that passes or relays connections does not.
+ */
+async function joinsPort(port: number): Promise<boolean> {
+  try {
+    const joined = await driver.listenTcp({
+      hostname: LOCAL.hostname,
+      port,
+      backlog: 1,
+      reusePort: true,
+    });
+    await joined.close();
+    return true;
+  } catch {
+    return false;
+  }
+}
 
-  it("each thread accepts on the port and serves the bytes itself", {
-    ...LIMIT,
-    skip,
-  }, async () => {
-    await using server = await listening(
-      new ThreadingTCPServer(LOCAL, Commands),
-    );
-    const port = server.serverAddress.port;
-    assert.equal(await exchange(port, "held\n"), "own\n");
-    // The kernel spreads 40 connections over both threads.
-    const workers = new Set<string>();
-    for (let i = 0; i < 40; i++) {
-      workers.add((await exchange(port, "who\n")).split(" ")[0]);
-    }
-    assert.equal(workers.size, 2, `served by ${[...workers]}`);
-    await server.stop();
-  });
+for (const pool of POOLS) {
+  const { Server, workers, skip } = pool;
+  const one = workers === "threads" ? "thread" : "child";
+  describe(`${pool.setting} [${RUNTIME}]`, () => {
+    it(`another local user cannot join the ${workers}' port`, {
+      ...LIMIT,
+      skip: skip ?? otherUserSkip(),
+    }, async () => {
+      await using server = await listening(new Server(LOCAL, Commands));
+      const port = server.serverAddress.port;
+      // The control: the same user may join (what SO_REUSEPORT is for)...
+      assert.equal(joinPort(port, false), "joined");
+      // ...and the kernel refuses a socket of any other user.
+      assert.equal(joinPort(port, true), "EADDRINUSE");
+      assert.equal(await exchange(port, "held\n"), "own\n");
+      await server.stop();
+    });
 
-  it("a thread runs the TLS handshake and drops a silent client", {
-    ...LIMIT,
-    skip,
-  }, async () => {
-    const pem = makeCertificate();
-    await using server = await listening(
-      new ThreadingTCPServer(LOCAL, Commands, {
-        tls: { ...pem, handshakeTimeout: 300 },
-      }),
-      1,
-    );
-    await tlsInWorker(server.serverAddress.port, pem.cert);
-    await server.stop();
-  });
-
-  it("a thread reads the PROXY header", { ...LIMIT, skip }, async () => {
-    await using server = await listening(
-      new ThreadingTCPServer(LOCAL, Commands, { proxyProtocol: true }),
-    );
-    assert.equal(
-      await exchange(
-        server.serverAddress.port,
-        "PROXY TCP4 192.0.2.7 192.0.2.1 4242 80\r\naddr\n",
-      ),
-      "192.0.2.7 4242\n",
-    );
-    await server.stop();
-  });
-
-  it("verifyRequest runs in the server's thread and refuses a client", {
-    ...LIMIT,
-    skip,
-  }, async () => {
-    const asked: number[] = [];
-    let refuse = true;
-    class Picky extends ThreadingTCPServer {
-      override verifyRequest(_request: unknown, client: unknown): boolean {
-        asked.push((client as { port: number }).port);
-        return !refuse;
+    it(`each ${one} accepts on the port and serves the bytes itself`, {
+      ...LIMIT,
+      skip,
+    }, async () => {
+      await using server = await listening(new Server(LOCAL, Commands));
+      const port = server.serverAddress.port;
+      assert.ok(await joinsPort(port), "the workers listen with SO_REUSEPORT");
+      assert.equal(await exchange(port, "held\n"), "own\n");
+      // The kernel spreads 40 connections over both workers.
+      const seen = new Set<string>();
+      for (let i = 0; i < 40; i++) {
+        seen.add((await exchange(port, "who\n")).split(" ")[0]);
       }
-    }
-    await using server = await listening(new Picky(LOCAL, Commands));
-    const port = server.serverAddress.port;
-    const refused = await Client.connect(port);
-    const refusedPort = refused.socket.localPort;
-    try {
-      await refused.write("held\n").catch(() => {});
-      assert.equal(await refused.readAll().catch(() => ""), "");
-    } finally {
-      refused.close();
-    }
-    assert.equal(asked[0], refusedPort);
-    refuse = false;
-    assert.equal(await exchange(port, "held\n"), "own\n");
-    assert.equal(asked.length, 2);
-    await server.stop();
-  });
+      assert.equal(seen.size, 2, `served by ${[...seen]}`);
+      await server.stop();
+    });
 
-  it("maxConnections holds: a second client is served once the first is done", {
-    ...LIMIT,
-    skip,
-  }, async () => {
-    class One extends ThreadingTCPServer {
-      override maxConnections = 1;
-    }
-    await using server = await listening(new One(LOCAL, Commands));
-    const port = server.serverAddress.port;
-    const first = await Client.connect(port);
-    let second: Client | undefined;
-    try {
-      await first.write("wait\n");
-      assert.match(await first.readUntil("\n"), /^waiting/);
-      second = await Client.connect(port);
-      await second.write("held\n");
-      await sleep(300);
-      assert.equal(server.activeConnections, 1);
-      await first.write("go\n");
-      assert.match(await first.readAll(), /went\n$/);
-      assert.equal(await second.readAll(), "own\n");
-    } finally {
-      first.close();
-      second?.close();
-    }
-    await server.stop();
-  });
+    it(`a ${one} runs the TLS handshake and drops a silent client`, {
+      ...LIMIT,
+      skip,
+    }, async () => {
+      const pem = makeCertificate();
+      await using server = await listening(
+        new Server(LOCAL, Commands, {
+          tls: { ...pem, handshakeTimeout: 300 },
+        }),
+        1,
+      );
+      await tlsInWorker(server.serverAddress.port, pem.cert);
+      await server.stop();
+    });
 
-  for (const how of ["crash", "hang"] as const) {
+    it(`a ${one} reads the PROXY header`, { ...LIMIT, skip }, async () => {
+      await using server = await listening(
+        new Server(LOCAL, Commands, { proxyProtocol: true }),
+      );
+      assert.equal(
+        await exchange(
+          server.serverAddress.port,
+          "PROXY TCP4 192.0.2.7 192.0.2.1 4242 80\r\naddr\n",
+        ),
+        "192.0.2.7 4242\n",
+      );
+      await server.stop();
+    });
+
+    it("verifyRequest runs in the server's thread and refuses a client", {
+      ...LIMIT,
+      skip,
+    }, async () => {
+      const asked: number[] = [];
+      let refuse = true;
+      // deno-lint-ignore no-explicit-any
+      const Picky = class extends (Server as any) {
+        verifyRequest(_request: unknown, client: unknown): boolean {
+          asked.push((client as { port: number }).port);
+          return !refuse;
+        }
+      } as unknown as typeof Server;
+      await using server = await listening(new Picky(LOCAL, Commands));
+      const port = server.serverAddress.port;
+      const refused = await Client.connect(port);
+      const refusedPort = refused.socket.localPort;
+      try {
+        await refused.write("held\n").catch(() => {});
+        assert.equal(await refused.readAll().catch(() => ""), "");
+      } finally {
+        refused.close();
+      }
+      assert.equal(asked[0], refusedPort);
+      refuse = false;
+      assert.equal(await exchange(port, "held\n"), "own\n");
+      assert.equal(asked.length, 2);
+      await server.stop();
+    });
+
     it(
-      `a thread that ${
-        how === "crash" ? "crashes" : "hangs"
-      } is reported, replaced, and the port serves on`,
+      "maxConnections holds: a second client is served once the first is done",
       {
         ...LIMIT,
         skip,
       },
       async () => {
-        const errors: unknown[] = [];
-        const Collecting = collectingErrors(ThreadingTCPServer, errors);
-        await using server = new Collecting(LOCAL, Commands);
-        if (how === "hang") server.handlerTimeout = 300;
-        await listening(server, 1);
+        await using server = new Server(LOCAL, Commands);
+        server.maxConnections = 1;
+        await listening(server);
         const port = server.serverAddress.port;
-        const victim = await Client.connect(port);
+        const first = await Client.connect(port);
+        let second: Client | undefined;
         try {
-          await victim.write(`${how}\n`);
-          // Deno stops a thread that computes only once it returns: its
-          // sockets stay open until then (see the README).
-          if (how === "crash" || RUNTIME !== "deno") {
-            assert.equal(await victim.readAll(), "");
-          }
+          await first.write("wait\n");
+          assert.match(await first.readUntil("\n"), /^waiting/);
+          second = await Client.connect(port);
+          await second.write("held\n");
+          await sleep(300);
+          assert.equal(server.activeConnections, 1);
+          await first.write("go\n");
+          assert.match(await first.readAll(), /went\n$/);
+          assert.equal(await second.readAll(), "own\n");
         } finally {
-          victim.close();
+          first.close();
+          second?.close();
         }
-        assert.ok(await until(() => errors.length > 0, 10_000));
-        assert.ok(errors[0] instanceof WorkerError, String(errors[0]));
-        assert.equal(await answered(port, "held\n"), "own\n");
-        assert.equal(server.activeWorkers, 1);
         await server.shutdown();
       },
     );
-  }
 
-  it("is ignored where threads take sockets (Node 24.20+)", {
-    ...LIMIT,
-    skip: handover ? undefined : "this runtime's threads cannot take a socket",
-  }, async () => {
-    await using server = await listening(
-      new ThreadingTCPServer(LOCAL, Commands),
-    );
-    assert.equal(await exchange(server.serverAddress.port, "held\n"), "own\n");
-    await server.stop();
-  });
-
-  it("a Unix stream server refuses it before serving", LIMIT, async () => {
-    const dir = tempDir();
-    try {
-      const server = new ThreadingUnixStreamServer(
-        { path: `${dir.path}/s` },
-        Commands,
+    for (const how of ["crash", "hang", "kill"] as const) {
+      if (how === "kill" && workers === "threads") continue;
+      it(
+        `a ${one} that ${
+          { crash: "crashes", hang: "hangs", kill: "is killed (SIGKILL)" }[how]
+        } mid-request is reported, replaced, and the port serves on`,
+        { ...LIMIT, skip },
+        async () => {
+          const errors: unknown[] = [];
+          // deno-lint-ignore no-explicit-any
+          const Collecting = collectingErrors(Server as any, errors);
+          await using server = new Collecting(LOCAL, Commands) as PoolServer;
+          if (how === "hang") server.handlerTimeout = 300;
+          await listening(server, 1);
+          const port = server.serverAddress.port;
+          const victim = await Client.connect(port);
+          try {
+            if (how === "kill") {
+              await victim.write("wait\n");
+              assert.match(await victim.readUntil("\n"), /^waiting/);
+              process.kill(
+                [...(server as ForkingTCPServer).activeChildren][0],
+                "SIGKILL",
+              );
+            } else await victim.write(`${how}\n`);
+            // Deno stops a thread that computes only once it returns: its
+            // sockets stay open until then (see the README).
+            if (how !== "hang" || RUNTIME !== "deno" || one === "child") {
+              // (readAll() repeats what readUntil() saw.)
+              const rest = (await victim.readAll()).replace(
+                /^waiting \d+\n/,
+                "",
+              );
+              assert.equal(rest, "");
+            }
+          } finally {
+            victim.close();
+          }
+          assert.ok(await until(() => errors.length > 0, 10_000));
+          assert.ok(errors[0] instanceof WorkerError, String(errors[0]));
+          assert.equal(await answered(port, "held\n"), "own\n");
+          assert.equal(server.activeWorkers, 1);
+          await server.shutdown();
+        },
       );
-      server.listenInThreads = true;
-      await assert.rejects(server.ready(), NotSupportedError);
-      assert.equal(server.activeWorkers, 0);
-    } finally {
-      dir.remove();
     }
+
+    it("a Unix stream server refuses it before serving", LIMIT, async () => {
+      const dir = tempDir();
+      try {
+        const server = new pool.UnixServer({ path: `${dir.path}/s` }, Commands);
+        if (server instanceof ThreadingUnixStreamServer) {
+          server.listenInThreads = true;
+        } else server.listenInChildren = true;
+        await assert.rejects(server.ready(), NotSupportedError);
+        assert.equal(server.activeWorkers, 0);
+        assert.ok(!existsSync(`${dir.path}/s`), "no socket was bound");
+      } finally {
+        dir.remove();
+      }
+    });
   });
-});
+}

@@ -1,7 +1,9 @@
 /**
  * The entry module of a child process, on every runtime: it connects back
  * to the server (`node:net`, a client socket every runtime has) and serves
- * what the server relays. It exits when the server closes the link.
+ * the connections the server passes it, or those it accepts on the
+ * server's port itself (`listenInChildren`). It exits when the server
+ * closes the link.
  *
  * Standard input brings one line, `PORT TOKEN`: the server's loopback port
  * and the token that proves this child is the one the server started. It
@@ -15,6 +17,7 @@ import process from "node:process";
 import { encodeFrame, FrameReader } from "../../src/pool/frames.ts";
 import type { ToWorker } from "../../src/pool/messages.ts";
 import { serveParent } from "../../src/pool/worker_main.ts";
+import { listenInWorker } from "../_shared/worker_listen.ts";
 import { takeOver } from "./take_over.ts";
 
 /** The first line of standard input; stdin is let go after it. */
@@ -61,4 +64,5 @@ serveParent({
   adopt: (serve) => {
     process.on("message", takeOver(serve));
   },
+  listenTcp: listenInWorker,
 });

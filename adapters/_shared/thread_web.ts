@@ -5,7 +5,7 @@
  */
 
 import { serveParent } from "../../src/pool/worker_main.ts";
-import { listenInThread } from "./thread_listen.ts";
+import { listenInWorker } from "./worker_listen.ts";
 
 const scope = globalThis as unknown as {
   postMessage(message: unknown, transfer: ArrayBuffer[]): void;
@@ -17,5 +17,5 @@ serveParent({
   listen: (receive) => {
     scope.onmessage = (event) => receive(event.data as never);
   },
-  listenTcp: listenInThread,
+  listenTcp: listenInWorker,
 });

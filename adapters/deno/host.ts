@@ -1,6 +1,7 @@
 /**
  * Deno's host: web `Worker`s for threads, `deno run` children (with the
- * permissions this process has) and Deno's signal listeners.
+ * permissions this process has, and `--unstable-net` if it has it) and
+ * Deno's signal listeners.
  *
  * @module
  */
@@ -16,7 +17,7 @@ import type {
 import { spawnWithIpc } from "../_node/spawn.ts";
 import { entry } from "../_shared/entry.ts";
 import { startWebWorker } from "../_shared/web_worker.ts";
-import { deno, type DenoApi } from "./api.ts";
+import { deno, type DenoApi, hasUnstableNet } from "./api.ts";
 
 /** The permissions a child gets when the server has them in full. */
 const PERMISSIONS = [
@@ -69,7 +70,13 @@ export const denoHost: Host = {
     const api = deno();
     return spawnWithIpc(
       api.execPath(),
-      ["run", ...permissionFlags(api), entry("_node/child").href],
+      [
+        "run",
+        ...permissionFlags(api),
+        // Children listening on the port themselves need it, as this did.
+        ...(hasUnstableNet() ? ["--unstable-net"] : []),
+        entry("_node/child").href,
+      ],
       stdin,
     );
   },

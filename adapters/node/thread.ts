@@ -10,7 +10,7 @@ import { parentPort } from "node:worker_threads";
 import type { ToChild, ToWorker } from "../../src/pool/messages.ts";
 import { serveParent } from "../../src/pool/worker_main.ts";
 import { takeOver } from "../_node/take_over.ts";
-import { listenInThread } from "../_shared/thread_listen.ts";
+import { listenInWorker } from "../_shared/worker_listen.ts";
 
 const port = parentPort!;
 let take: ReturnType<typeof takeOver> | undefined;
@@ -25,5 +25,5 @@ serveParent({
   adopt: (serve) => {
     take = takeOver(serve);
   },
-  listenTcp: listenInThread,
+  listenTcp: listenInWorker,
 });

@@ -30,6 +30,19 @@ export interface ForkingServer extends PoolServer {
   maxChildren: number;
   /** The process ids of the running children (Python's `active_children`). */
   readonly activeChildren: ReadonlySet<number>;
+  /**
+   * TCP servers (default `false`): each child listens on the server's port
+   * itself (`SO_REUSEPORT`, Linux) with the server's driver, accepts its
+   * own connections, TLS handshake included, and serves them, where it
+   * would otherwise get each one passed over by the server through
+   * `node:child_process`. The server still runs `verifyRequest` and counts
+   * `maxConnections`. The kernel's hash picks the child, blind to load, and
+   * a child that is replaced resets the connections waiting in its queue.
+   * Read when the server binds; a server that cannot (a Unix socket, Deno
+   * without `--unstable-net`, Node before 22.12) fails to bind with a
+   * `NotSupportedError`.
+   */
+  listenInChildren: boolean;
 }
 
 /**
@@ -46,8 +59,10 @@ export type ForkingMixed<T extends PoolableServerClass> =
  *
  * JavaScript runtimes cannot `fork()`: each child is a new process of the
  * same runtime that loads the handler's module, started when the server is
- * activated and kept for its life. The server relays each request's bytes
- * to the least busy child, as `ThreadingMixIn` does to its threads. Choose
+ * activated and kept for its life. The server passes each connection (its
+ * descriptor) to the least busy child, which serves it; with
+ * `listenInChildren` the children accept on the port themselves. Datagrams
+ * are relayed to the least busy child. Choose
  * it over threads when a handler may crash its process or must not share
  * one (native add-ons, `process.exit()`, memory limits per process).
  *
@@ -91,9 +106,15 @@ export function ForkingMixIn<T extends PoolableServerClass>(
     sizeName: "maxChildren",
     size: (server) => (server as PoolableServer & ForkingServer).maxChildren,
     daemon: () => false,
+    listens: {
+      name: "listenInChildren",
+      of: (server) =>
+        (server as PoolableServer & ForkingServer).listenInChildren,
+    },
   });
   abstract class Forking extends Pooled implements ForkingServer {
     maxChildren: number = defaultPoolSize();
+    listenInChildren = false;
   }
   return Forking;
 }

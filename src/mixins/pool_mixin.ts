@@ -116,9 +116,19 @@ interface PoolPolicy {
   daemon(server: PoolableServer): boolean;
   /** The option's name, for errors. */
   sizeName: string;
-  /** Whether threads listen on the server's port themselves. */
-  listens?(server: PoolableServer): boolean;
+  /** The setting by which workers listen on the server's port themselves. */
+  listens: {
+    name: "listenInThreads" | "listenInChildren";
+    of(server: PoolableServer): boolean;
+  };
 }
+
+/**
+ * How a stream server's connections reach its workers: the workers listen
+ * on its port themselves, the server passes each one over, or it relays
+ * their bytes.
+ */
+type Route = "listen" | "pass" | "relay";
 
 /** The number of cores, or 2 where the runtime does not say. */
 export function defaultPoolSize(): number {
@@ -169,11 +179,11 @@ export function poolMixIn<T extends PoolableServerClass>(
     /** Set when children serve the connections themselves. */
     #handoff: HandoffSettings | undefined;
     #location: { module: string; exportName: string };
-    /** The server's listener while its threads listen on its port. */
+    /** The server's listener while its workers listen on its port. */
     #shared: SharedListener | undefined;
     #sharing: PortSharing | null | undefined;
-    /** Whether threads take connections over, decided when it binds. */
-    #passes: boolean | undefined;
+    /** Decided (and checked) once, when the server binds. */
+    #route: Route | undefined;
 
     // deno-lint-ignore no-explicit-any
     constructor(...args: any[]) {
@@ -184,41 +194,44 @@ export function poolMixIn<T extends PoolableServerClass>(
     }
 
     /**
-     * Child processes take the connections over; threads do where the
-     * driver can move a TCP socket to one, and get them relayed elsewhere.
+     * With `listenInThreads` or `listenInChildren`, the workers listen on a
+     * TCP port themselves. Otherwise child processes take each connection
+     * over, as threads do where the driver can move a socket to one; the
+     * others get the bytes relayed. Asked for each connection too, so
+     * decided once, when the server binds, where an unsupported setting
+     * fails before any socket is opened.
      */
-    [PASSES_CONNECTIONS](family: "tcp" | "unix"): boolean {
-      if (policy.kind === "process") return true;
-      // Asked for each connection too: decided (and checked) once, at bind.
-      if (this.#passes !== undefined) return this.#passes;
-      const handover = family === "tcp" &&
-        this.driver.unsupported("threadHandover") === undefined;
-      if (!handover && policy.listens?.(this)) {
+    #routeFor(family: "tcp" | "unix"): Route {
+      if (this.#route !== undefined) return this.#route;
+      const { driver } = this;
+      if (policy.listens.of(this)) {
         const why = family === "unix"
           ? "Unix sockets cannot share a port"
-          : this.driver.unsupported("threadListeners") ??
-            this.driver.unsupported("reusePort");
+          : (policy.kind === "thread"
+            ? driver.unsupported("threadListeners")
+            : undefined) ?? driver.unsupported("reusePort");
         if (why !== undefined) {
-          throw new NotSupportedError(`listenInThreads: ${why}`);
+          throw new NotSupportedError(`${policy.listens.name}: ${why}`);
         }
+        return this.#route = "listen";
       }
-      return this.#passes = handover;
+      const passes = policy.kind === "process" ||
+        (family === "tcp" &&
+          driver.unsupported("threadHandover") === undefined);
+      return this.#route = passes ? "pass" : "relay";
     }
 
-    /**
-     * With `listenInThreads`, threads that cannot take a socket (Deno's,
-     * Bun's) listen on a TCP server's port themselves.
-     */
+    /** Whether workers take each connection over from the server. */
+    [PASSES_CONNECTIONS](family: "tcp" | "unix"): boolean {
+      return this.#routeFor(family) === "pass";
+    }
+
+    /** Where the workers listen on the port: what the server's own listener becomes. */
     [SHARES_PORT](): PortSharing | undefined {
       if (this.#sharing !== undefined) return this.#sharing ?? undefined;
-      const { driver } = this;
       const tcp = HANDOFF_SETTINGS in this &&
         (this as { addressFamily?: string }).addressFamily !== "AF_UNIX";
-      const shares = tcp && policy.listens?.(this) === true &&
-        driver.unsupported("threadHandover") !== undefined &&
-        driver.unsupported("threadListeners") === undefined &&
-        driver.unsupported("reusePort") === undefined;
-      this.#sharing = shares
+      this.#sharing = tcp && this.#routeFor("tcp") === "listen"
         ? (own) =>
           this.#shared = new SharedListener(own, () => this.#pool?.unshare())
         : null;
@@ -279,7 +292,7 @@ export function poolMixIn<T extends PoolableServerClass>(
           reusePort: true,
           tls: this.#handoff?.tls,
         });
-        // The threads hold the port now; the server's own socket goes.
+        // The workers hold the port now; the server's own socket goes.
         await shared.release();
       }
       await super.serverActivate();

@@ -37,18 +37,18 @@ export interface ThreadingServer extends PoolServer {
    */
   daemonThreads: boolean;
   /**
-   * TCP servers on Deno and Bun (default `false`): each worker thread
-   * listens on the server's port itself (`SO_REUSEPORT`, Linux), accepts
-   * its own connections, TLS handshake included, and serves their bytes,
-   * so none passes the server's thread, which still runs `verifyRequest`
-   * and counts `maxConnections`. The kernel's hash picks the thread, blind
-   * to load: a client can wait for a thread busy computing while another
-   * idles, and a thread that is replaced resets the connections waiting in
-   * its queue. Left `false`, the server picks the least busy thread and
-   * relays the bytes. Node 24.20 and later move each TCP connection to a
-   * thread instead, with neither cost, and ignore it. Read when the server
-   * binds; a server that cannot (a Unix socket, Deno without
-   * `--unstable-net`) fails to bind with a `NotSupportedError`.
+   * TCP servers (default `false`): each worker thread listens on the
+   * server's port itself (`SO_REUSEPORT`, Linux), accepts its own
+   * connections, TLS handshake included, and serves their bytes, so none
+   * passes the server's thread, which still runs `verifyRequest` and counts
+   * `maxConnections`. The kernel's hash picks the thread, blind to load: a
+   * client can wait for a thread busy computing while another idles, and a
+   * thread that is replaced resets the connections waiting in its queue.
+   * Left `false`, the server picks the least busy thread and relays the
+   * bytes (Deno, Bun), or moves the socket to it (Node 24.20 and later).
+   * Read when the server binds; a server that cannot (a Unix socket, Deno
+   * without `--unstable-net`, Node before 22.12) fails to bind with a
+   * `NotSupportedError`.
    */
   listenInThreads: boolean;
 }
@@ -117,8 +117,11 @@ export function ThreadingMixIn<T extends PoolableServerClass>(
     size: (server) => (server as PoolableServer & ThreadingServer).poolSize,
     daemon: (server) =>
       (server as PoolableServer & ThreadingServer).daemonThreads,
-    listens: (server) =>
-      (server as PoolableServer & ThreadingServer).listenInThreads,
+    listens: {
+      name: "listenInThreads",
+      of: (server) =>
+        (server as PoolableServer & ThreadingServer).listenInThreads,
+    },
   });
   abstract class Threading extends Pooled implements ThreadingServer {
     poolSize: number = defaultPoolSize();

@@ -1,8 +1,8 @@
 /**
- * A worker thread's listener of its own on the server's port
- * (`SO_REUSEPORT`), for runtimes whose threads cannot take a socket (Deno,
- * Bun). The kernel spreads new connections over the threads' listeners;
- * each thread accepts its own, TLS handshake included, and tells the
+ * A worker's listener of its own on the server's port (`SO_REUSEPORT`),
+ * in a thread or a child process (`listenInThreads`, `listenInChildren`).
+ * The kernel spreads new connections over the workers' listeners; each
+ * worker accepts its own, TLS handshake included, and tells the
  * server, which keeps `verifyRequest`, `maxConnections` and the count of
  * requests: the connection waits here, unread, until the server says to
  * serve it (`serve`) or close it (`drop`). No byte of it passes the
@@ -22,8 +22,8 @@ import type {
 import type { FromWorker } from "./messages.ts";
 
 /**
- * Connections a thread holds for the server's word at most: past it the
- * thread stops accepting, and clients wait in its kernel queue. It bounds
+ * Connections a worker holds for the server's word at most: past it the
+ * worker stops accepting, and clients wait in its kernel queue. It bounds
  * what a flood costs while the server is at `maxConnections`.
  */
 export const HELD_MAX = 64;
@@ -34,7 +34,7 @@ export type OpenListener = (
   options: TcpListenOptions,
 ) => Promise<StreamListener<NetAddress>>;
 
-/** A thread's listener and the connections it holds for the server. */
+/** A worker's listener and the connections it holds for the server. */
 export class PortShare {
   #listener: StreamListener<NetAddress>;
   #send: (message: FromWorker) => void;
@@ -44,7 +44,7 @@ export class PortShare {
   #room: (() => void) | undefined;
 
   /**
-   * @param listener The thread's own listener.
+   * @param listener The worker's own listener.
    * @param send Reports each connection to the server.
    */
   constructor(
@@ -58,7 +58,7 @@ export class PortShare {
 
   /**
    * Takes a held connection out, to serve it; `undefined` if it is gone
-   * (the server asked after the thread closed it).
+   * (the server asked after the worker closed it).
    */
   take(held: number): StreamConn<NetAddress> | undefined {
     const conn = this.#held.get(held);

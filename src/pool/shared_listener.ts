@@ -1,11 +1,11 @@
 /**
- * The server's listener when its worker threads each listen on its port
- * themselves (`port_share.ts`): the server's own socket only holds the
- * address until the threads listen, then closes, and `accept()` yields
- * the connections the threads accepted, as {@linkcode HeldConn}s. The
- * server's loop runs on them as on any connection (`verifyRequest`,
+ * The server's listener when its workers (threads or children) each listen
+ * on its port themselves (`port_share.ts`): the server's own socket only
+ * holds the address until the workers listen, then closes, and `accept()`
+ * yields the connections the workers accepted, as {@linkcode HeldConn}s.
+ * The server's loop runs on them as on any connection (`verifyRequest`,
  * `maxConnections`, `closeGrace`); the pool sends each to be served by the
- * thread that holds it.
+ * worker that holds it.
  *
  * @module
  */
@@ -15,14 +15,14 @@ import type { NetAddress, StreamConn, StreamListener } from "../transport.ts";
 
 /** Who holds a connection, and how to tell it to close one. */
 export interface Holder {
-  /** The id of the worker whose thread accepted it. */
+  /** The id of the worker that accepted it. */
   readonly workerId: number;
-  /** Tells that thread to close a connection it holds. */
+  /** Tells that worker to close a connection it holds. */
   drop(held: number): void;
 }
 
 /**
- * A connection a worker thread accepted and holds, unread, until the
+ * A connection a worker accepted and holds, unread, until the
  * server serves it there or drops it. Nothing here reads or writes it.
  */
 export class HeldConn implements StreamConn<NetAddress> {

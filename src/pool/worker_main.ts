@@ -39,8 +39,9 @@ export interface ParentPort {
    */
   adopt?(receive: (connection: Adopted) => void): void;
   /**
-   * Opens a listener of the thread's own with the named driver's sockets,
-   * where the host offers `threadListeners` (see `port_share.ts`).
+   * Opens a listener of the worker's own with the named driver's sockets:
+   * every child process, and threads where the host offers
+   * `threadListeners` (see `port_share.ts`).
    */
   listenTcp?: OpenListener;
 }

@@ -9,10 +9,11 @@
  * (the socket moves in a `postMessage`). Elsewhere (Deno's and Bun's
  * threads, Unix sockets to threads) a connection's bytes are relayed over
  * the worker's message channel (a copy and a message per chunk, at most
- * `RELAY_WINDOW` ahead), as are datagrams for both kinds; except TCP to
- * Deno's and Bun's threads, which each listen on the server's port
- * themselves (`SO_REUSEPORT`, see `port_share.ts`): the kernel's hash picks
- * the thread, and the server still verifies and counts each connection.
+ * `RELAY_WINDOW` ahead), as are datagrams for both kinds. With
+ * `listenInThreads` or `listenInChildren` the workers of a TCP server each
+ * listen on its port themselves instead (`SO_REUSEPORT`, see
+ * `port_share.ts`): the kernel's hash picks the worker, and the server
+ * still verifies and counts each connection.
  *
  * @module
  */
@@ -250,12 +251,12 @@ export class WorkerPool {
   }
 
   /**
-   * Has every thread listen on the server's port itself, with the options
-   * of the server's listener, and waits until they do; threads that
+   * Has every worker listen on the server's port itself, with the options
+   * of the server's listener, and waits until they do; workers that
    * replace others later listen as they start. Connections they accept
    * reach `listener`.
    *
-   * @throws {WorkerError} If a thread cannot listen.
+   * @throws {WorkerError} If a worker cannot listen.
    */
   async share(
     listener: SharedListener,
@@ -266,14 +267,14 @@ export class WorkerPool {
     await Promise.all(this.#slots.map((slot) => this.#listenIn(slot)));
   }
 
-  /** The threads stop listening on the port (the server closed it). */
+  /** The workers stop listening on the port (the server closed it). */
   unshare(): void {
     if (!this.#share || this.#share.stopped) return;
     this.#share.stopped = true;
     for (const slot of this.#slots) this.#send(slot, { t: "unshare" });
   }
 
-  /** Tells a ready thread to listen; resolves once it does. */
+  /** Tells a ready worker to listen; resolves once it does. */
   #listenIn(slot: Slot): Promise<void> {
     const share = this.#share;
     if (!share || share.stopped || !slot.link) return Promise.resolve();
@@ -290,7 +291,7 @@ export class WorkerPool {
     return slot.sharing.promise;
   }
 
-  /** The slot whose thread holds `conn`, if that thread still runs. */
+  /** The slot whose worker holds `conn`, if that worker still runs. */
   #holderOf(conn: HeldConn): Slot {
     const slot = this.#slots.find((slot) =>
       slot.workerId === conn.holder.workerId && slot.link

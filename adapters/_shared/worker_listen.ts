@@ -1,7 +1,8 @@
 /**
- * A worker thread's own listener (`ParentPort.listenTcp`), opened with
- * the sockets of the server's driver, named in the server's message: the
- * thread runs the same runtime, so it composes the same driver.
+ * A worker's own listener (`ParentPort.listenTcp`), in a thread or a child
+ * process, opened with the sockets of the server's driver, named in the
+ * server's message: the worker runs the same runtime, so it composes the
+ * same driver.
  *
  * @module
  */
@@ -19,13 +20,13 @@ import type {
  * @param options Where and how to listen; `reusePort` is set.
  * @returns The listener.
  */
-export async function listenInThread(
+export async function listenInWorker(
   driver: string,
   options: TcpListenOptions,
 ): Promise<StreamListener<NetAddress>> {
-  // Loaded only by threads that listen: the others never need it.
+  // Loaded only by workers that listen: the others never need it.
   const { denoDriver, bunDriver, nodeDriver } = await import("../drivers.ts");
   const found = { deno: denoDriver, bun: bunDriver, node: nodeDriver }[driver];
-  if (!found) throw new Error(`no driver named ${driver} in this thread`);
+  if (!found) throw new Error(`no driver named ${driver} in this worker`);
   return found.listenTcp(options);
 }
