@@ -186,6 +186,8 @@ for (const pool of POOLS) {
       await using server = await listening(new Server(LOCAL, Commands));
       const port = server.serverAddress.port;
       assert.ok(await joinsPort(port), "the workers listen with SO_REUSEPORT");
+      // The server's own socket is gone: no number naming a closed one.
+      assert.throws(() => server.fileno(), NotSupportedError);
       assert.equal(await exchange(port, "held\n"), "own\n");
       // The kernel spreads 40 connections over both workers.
       const seen = new Set<string>();

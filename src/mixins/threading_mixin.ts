@@ -70,8 +70,8 @@ export type ThreadingMixed<T extends PoolableServerClass> =
  * relaying its bytes. A worker serves many requests at once (handlers are
  * async), so a pool of 4 serves any number of clients, up to
  * `maxConnections` in flight. Choose it for CPU-bound handlers; for
- * I/O-bound ones on Deno and Bun, `EventLoopMixIn` is faster, or set
- * `listenInThreads`, so that each thread accepts on the port itself.
+ * I/O-bound ones, set `listenInThreads`, so that each thread accepts on the
+ * port itself (or use `EventLoopMixIn`).
  *
  * Workers load the handler from its module: export it under its own name and
  * give it `static module = import.meta.url`. They share no memory with the

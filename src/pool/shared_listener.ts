@@ -10,7 +10,11 @@
  * @module
  */
 
-import { ServerClosedError, SocketError } from "../errors.ts";
+import {
+  NotSupportedError,
+  ServerClosedError,
+  SocketError,
+} from "../errors.ts";
 import type { NetAddress, StreamConn, StreamListener } from "../transport.ts";
 
 /** Who holds a connection, and how to tell it to close one. */
@@ -96,7 +100,6 @@ function notHere(): SocketError {
 /** The server's listener while worker threads accept on its port. */
 export class SharedListener implements StreamListener<NetAddress> {
   readonly address: NetAddress;
-  readonly fd: number | undefined;
   #own: StreamListener<NetAddress> | undefined;
   #queue: HeldConn[] = [];
   #waiting: {
@@ -114,8 +117,18 @@ export class SharedListener implements StreamListener<NetAddress> {
   constructor(own: StreamListener<NetAddress>, onClose: () => void) {
     this.#own = own;
     this.address = own.address;
-    this.fd = own.fd;
     this.#onClose = onClose;
+  }
+
+  /**
+   * The server's own socket's, until the workers listen: after that the
+   * server holds no socket, and a number would name a closed descriptor.
+   */
+  get fd(): number | undefined {
+    if (this.#own) return this.#own.fd;
+    throw new NotSupportedError(
+      "fileno(): the workers listen on the port themselves (listenInThreads, listenInChildren) and the server holds no socket; set the option to false to keep one",
+    );
   }
 
   /**
