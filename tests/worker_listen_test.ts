@@ -12,13 +12,15 @@ import process from "node:process";
 import { describe, it } from "./_testing.ts";
 import {
   ForkingTCPServer,
+  ForkingUDPServer,
   ForkingUnixStreamServer,
   NotSupportedError,
   ThreadingTCPServer,
+  ThreadingUDPServer,
   ThreadingUnixStreamServer,
   WorkerError,
 } from "../mod.ts";
-import { Commands } from "./_pool_handlers.ts";
+import { Commands, UpperDatagram } from "./_pool_handlers.ts";
 import { SETPRIV } from "./_unprivileged.ts";
 import {
   Client,
@@ -44,6 +46,7 @@ const POOLS = [
     setting: "listenInThreads",
     Server: ThreadingTCPServer,
     UnixServer: ThreadingUnixStreamServer,
+    UdpServer: ThreadingUDPServer,
     skip: driver.unsupported("threadListeners") ??
       driver.unsupported("reusePort"),
   },
@@ -52,6 +55,7 @@ const POOLS = [
     setting: "listenInChildren",
     Server: ForkingTCPServer,
     UnixServer: ForkingUnixStreamServer,
+    UdpServer: ForkingUDPServer,
     skip: driver.unsupported("reusePort"),
   },
 ] as const;
@@ -102,6 +106,23 @@ async function answered(port: number, line: string): Promise<string> {
       await sleep(100);
     } finally {
       client?.close();
+    }
+  }
+}
+
+/**
+ * Asks `held` from a new client, and again (up to 3 times) if it is reset
+ * unanswered: one the kernel gave the listener of a worker as it died.
+ * A refusal fails at once.
+ */
+async function notRefused(port: number): Promise<string> {
+  for (let attempt = 1;; attempt++) {
+    try {
+      const reply = await exchange(port, "held\n");
+      if (reply !== "" || attempt === 3) return reply;
+    } catch (error) {
+      const code = (error as { code?: string }).code;
+      if (code === "ECONNREFUSED" || attempt === 3) throw error;
     }
   }
 }
@@ -328,12 +349,93 @@ for (const pool of POOLS) {
           }
           assert.ok(await until(() => errors.length > 0, 10_000));
           assert.ok(errors[0] instanceof WorkerError, String(errors[0]));
-          assert.equal(await answered(port, "held\n"), "own\n");
+          // Relayed if the server's own socket took it while none listened.
+          assert.match(await answered(port, "held\n"), /^(own|relayed)\n$/);
           assert.equal(server.activeWorkers, 1);
           await server.shutdown();
         },
       );
     }
+
+    it(
+      `while its only ${one} is replaced, clients wait instead of being refused`,
+      {
+        ...LIMIT,
+        skip,
+      },
+      async () => {
+        const errors: unknown[] = [];
+        // deno-lint-ignore no-explicit-any
+        const Collecting = collectingErrors(Server as any, errors);
+        await using server = new Collecting(LOCAL, Commands) as PoolServer;
+        await listening(server, 1);
+        const port = server.serverAddress.port;
+        const victim = await Client.connect(port);
+        try {
+          await victim.write("crash\n");
+          assert.ok(await until(() => errors.length > 0, 10_000));
+        } finally {
+          victim.close();
+        }
+        // The replacement takes a while to listen: the server's own socket
+        // holds the port meanwhile (it refused these before), and what it
+        // takes is passed over or relayed to the replacement.
+        const replies = await Promise.all(
+          Array.from({ length: 5 }, async (_, i) => {
+            await sleep(i * 20);
+            return await notRefused(port);
+          }),
+        );
+        for (const reply of replies) assert.match(reply, /^(own|relayed)\n$/);
+        // Once the replacement listens, the server's own socket is gone.
+        let reply = "";
+        for (let i = 0; i < 100 && reply !== "own\n"; i++) {
+          if (i > 0) await sleep(50);
+          reply = await exchange(port, "held\n");
+        }
+        assert.equal(reply, "own\n");
+        await server.shutdown();
+      },
+    );
+
+    it("a client that connects before the workers listen is served", {
+      ...LIMIT,
+      skip,
+    }, async () => {
+      await using server = new Server(LOCAL, Commands, {
+        bindAndActivate: false,
+      });
+      if (server instanceof ThreadingTCPServer) {
+        server.listenInThreads = true;
+        server.poolSize = 1;
+      } else {
+        server.listenInChildren = true;
+        server.maxChildren = 1;
+      }
+      await server.serverBind();
+      const early = await Client.connect(server.serverAddress.port);
+      try {
+        await early.write("held\n");
+        // The server's own socket closes once the workers listen: what
+        // waits in its queue is taken first (it was reset before).
+        await server.serverActivate();
+        const serving = server.serveForever({ pollInterval: 10 });
+        assert.match(await early.readAll(), /^(own|relayed)\n$/);
+        await server.shutdown();
+        await serving;
+      } finally {
+        early.close();
+      }
+    });
+
+    it("a UDP server refuses it before binding", LIMIT, async () => {
+      const server = new pool.UdpServer(LOCAL, UpperDatagram);
+      if (server instanceof ThreadingUDPServer) server.listenInThreads = true;
+      else server.listenInChildren = true;
+      await assert.rejects(server.ready(), NotSupportedError);
+      assert.equal(server.serverAddress.port, 0, "never bound");
+      assert.equal(server.activeWorkers, 0);
+    });
 
     it("a Unix stream server refuses it before serving", LIMIT, async () => {
       const dir = tempDir();

@@ -9,7 +9,7 @@
 import { describe } from "../address.ts";
 import { NotSupportedError } from "../errors.ts";
 import { checkDuration } from "../options.ts";
-import { StreamSocket } from "../io/stream_socket.ts";
+import { streamConnOf, StreamSocket } from "../io/stream_socket.ts";
 import { WorkerPool } from "../pool/worker_pool.ts";
 import {
   HANDOFF_SETTINGS,
@@ -18,6 +18,7 @@ import {
   passesConnections,
   type PortSharing,
   portSharing,
+  SERVED_IN_WORKER,
   SHARES_PORT,
   type StreamServer,
 } from "../server/stream_server.ts";
@@ -42,6 +43,8 @@ export interface PoolableServer extends MixableServer {
   readonly driver: Driver;
   /** The listen backlog, which threads listening themselves take too. */
   requestQueueSize: number;
+  /** Binds the address. */
+  serverBind(): Promise<void>;
   /** Starts serving. */
   serverActivate(): void | Promise<void>;
   /** Stops the loops. */
@@ -221,9 +224,17 @@ export function poolMixIn<T extends PoolableServerClass>(
       return this.#route = passes ? "pass" : "relay";
     }
 
-    /** Whether workers take each connection over from the server. */
+    /**
+     * Whether workers take over each connection the server's own socket
+     * accepts: all of them, or, while the workers listen themselves, those
+     * it accepts while none does (children, and Node's threads; Deno's and
+     * Bun's threads get those relayed).
+     */
     [PASSES_CONNECTIONS](family: "tcp" | "unix"): boolean {
-      return this.#routeFor(family) === "pass";
+      const route = this.#routeFor(family);
+      if (route !== "listen") return route === "pass";
+      return policy.kind === "process" ||
+        this.driver.unsupported("threadHandover") === undefined;
     }
 
     /** Where the workers listen on the port: what the server's own listener becomes. */
@@ -232,10 +243,30 @@ export function poolMixIn<T extends PoolableServerClass>(
       const tcp = HANDOFF_SETTINGS in this &&
         (this as { addressFamily?: string }).addressFamily !== "AF_UNIX";
       this.#sharing = tcp && this.#routeFor("tcp") === "listen"
-        ? (own) =>
-          this.#shared = new SharedListener(own, () => this.#pool?.unshare())
+        ? (own, reopen) =>
+          this.#shared = new SharedListener(
+            own,
+            reopen,
+            () => this.#pool?.unshare(),
+            (error) => void this.#report(error),
+          )
         : null;
       return this.#sharing ?? undefined;
+    }
+
+    /**
+     * Refuses `listenInThreads`/`listenInChildren` on a datagram server
+     * before it binds: its datagrams are relayed to the workers.
+     */
+    override serverBind(): Promise<void> {
+      if (!(HANDOFF_SETTINGS in this) && policy.listens.of(this)) {
+        return Promise.reject(
+          new NotSupportedError(
+            `${policy.listens.name}: a datagram server's workers cannot listen on its port themselves; each datagram is relayed to the least busy worker`,
+          ),
+        );
+      }
+      return super.serverBind();
     }
 
     get activeWorkers(): number {
@@ -292,7 +323,8 @@ export function poolMixIn<T extends PoolableServerClass>(
           reusePort: true,
           tls: this.#handoff?.tls,
         });
-        // The workers hold the port now; the server's own socket goes.
+        // The workers hold the port now: ready() means the server's own
+        // socket no longer takes clients.
         await shared.release();
       }
       await super.serverActivate();
@@ -321,11 +353,14 @@ export function poolMixIn<T extends PoolableServerClass>(
     }
 
     /**
-     * The peer, when children take the connections over: they read a PROXY
-     * header themselves, where the bytes arrive.
+     * The peer, when a worker accepted the connection or takes it over: it
+     * reads a PROXY header itself, where the bytes arrive.
      */
     override clientAddressOf(request: unknown, peer: unknown): unknown {
-      if (this.#handoff && request instanceof StreamSocket) return peer;
+      if (
+        this.#handoff && request instanceof StreamSocket &&
+        (SERVED_IN_WORKER in streamConnOf(request) || passesConnections(this))
+      ) return peer;
       return super.clientAddressOf(request, peer);
     }
 

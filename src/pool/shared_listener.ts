@@ -15,6 +15,7 @@ import {
   ServerClosedError,
   SocketError,
 } from "../errors.ts";
+import { OUT_OF_RESOURCES, SERVED_IN_WORKER } from "../server/stream_server.ts";
 import type { NetAddress, StreamConn, StreamListener } from "../transport.ts";
 
 /** Who holds a connection, and how to tell it to close one. */
@@ -30,6 +31,7 @@ export interface Holder {
  * server serves it there or drops it. Nothing here reads or writes it.
  */
 export class HeldConn implements StreamConn<NetAddress> {
+  readonly [SERVED_IN_WORKER] = true;
   readonly localAddress: NetAddress;
   readonly remoteAddress: NetAddress;
   /** The thread that holds it. */
@@ -97,32 +99,65 @@ function notHere(): SocketError {
   );
 }
 
-/** The server's listener while worker threads accept on its port. */
+/** How long the server's own socket is drained before it closes. */
+const DRAIN_MS = 5;
+/** How many connections the drain takes at most. */
+const DRAIN_MAX = 256;
+
+/** Opens a listener of the server's own on its port again. */
+export type Reopen = () => Promise<StreamListener<NetAddress>>;
+
+/**
+ * The server's listener while its workers accept on its port. The
+ * server's own socket stays in the port's group only while no worker
+ * listens: before the first does, and again whenever every worker is
+ * being replaced ({@linkcode listening}), so clients then wait in its
+ * queue instead of being refused. The connections it accepts itself are
+ * plain ones, which the pool passes over or relays as it would without
+ * the workers' listeners.
+ */
 export class SharedListener implements StreamListener<NetAddress> {
   readonly address: NetAddress;
   #own: StreamListener<NetAddress> | undefined;
-  #queue: HeldConn[] = [];
+  #reopen: Reopen;
+  #opening: Promise<void> | undefined;
+  /** The pending `accept()` on the server's own socket: one at a time. */
+  #ownAccept: Promise<boolean> | undefined;
+  #releasing: Promise<void> | undefined;
+  #backoff = 0;
+  #listeners = 0;
+  #queue: StreamConn<NetAddress>[] = [];
   #waiting: {
-    resolve(conn: HeldConn): void;
+    resolve(conn: StreamConn<NetAddress>): void;
     reject(error: Error): void;
   } | undefined;
   #closed = false;
   #onClose: () => void;
+  #onError: (error: Error) => void;
 
   /**
    * @param own The server's own listener: it holds the port until the
-   * threads listen ({@linkcode release}).
-   * @param onClose Tells the threads to stop listening.
+   * workers listen.
+   * @param reopen Opens it again when every worker stops listening.
+   * @param onClose Tells the workers to stop listening.
+   * @param onError Reports a failure to open it again.
    */
-  constructor(own: StreamListener<NetAddress>, onClose: () => void) {
+  constructor(
+    own: StreamListener<NetAddress>,
+    reopen: Reopen,
+    onClose: () => void,
+    onError: (error: Error) => void,
+  ) {
     this.#own = own;
     this.address = own.address;
+    this.#reopen = reopen;
     this.#onClose = onClose;
+    this.#onError = onError;
   }
 
   /**
-   * The server's own socket's, until the workers listen: after that the
-   * server holds no socket, and a number would name a closed descriptor.
+   * The server's own socket's, while it has one: once the workers listen
+   * a number would name a closed descriptor.
    */
   get fd(): number | undefined {
     if (this.#own) return this.#own.fd;
@@ -132,18 +167,58 @@ export class SharedListener implements StreamListener<NetAddress> {
   }
 
   /**
-   * Closes the server's own listener once the threads listen on the port.
-   * Clients it had queued (those that connected before the server was
-   * ready) are reset, as by any listener that closes.
+   * How many workers listen on the port now: at the first, the server's
+   * own socket closes ({@linkcode release}); at none, it opens again.
    */
-  async release(): Promise<void> {
-    const own = this.#own;
-    this.#own = undefined;
-    await own?.close();
+  listening(count: number): void {
+    this.#listeners = count;
+    if (count > 0) {
+      void this.release();
+      return;
+    }
+    if (this.#closed || this.#own || this.#opening) return;
+    this.#opening = this.#reopen().then((own) => {
+      this.#opening = undefined;
+      if (this.#closed || this.#listeners > 0) return void own.close();
+      this.#own = own;
+      if (this.#waiting) this.#pull();
+    }, (error) => {
+      this.#opening = undefined;
+      this.#onError(error);
+    });
   }
 
-  /** A connection a thread accepted; refused once the listener is closed. */
-  push(conn: HeldConn): void {
+  /**
+   * Closes the server's own socket, once what waits in its queue is taken
+   * (closing would reset it): until nothing comes for `DRAIN_MS`. Resolves
+   * once it is closed.
+   */
+  release(): Promise<void> {
+    const own = this.#own;
+    if (!own) return this.#releasing ?? Promise.resolve();
+    this.#own = undefined;
+    return this.#releasing = this.#drain(own).finally(() => {
+      this.#releasing = undefined;
+    });
+  }
+
+  async #drain(own: StreamListener<NetAddress>): Promise<void> {
+    for (let taken = 0; taken < DRAIN_MAX && !this.#closed; taken++) {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const quiet = new Promise<false>((resolve) => {
+        timer = setTimeout(() => resolve(false), DRAIN_MS);
+      });
+      const took = await Promise.race([this.#acceptOwn(own), quiet]);
+      clearTimeout(timer);
+      if (!took) break;
+    }
+    await own.close().catch(() => {});
+    // One accepted as it closed is served all the same.
+    await this.#ownAccept;
+  }
+
+  /** A connection a worker accepted; refused once the listener is closed. */
+  push(conn: StreamConn<NetAddress>): void {
     if (this.#closed) return conn.close();
     const waiting = this.#waiting;
     this.#waiting = undefined;
@@ -154,7 +229,7 @@ export class SharedListener implements StreamListener<NetAddress> {
   /** Forgets the queued connections of a worker that died with them. */
   forget(workerId: number): void {
     this.#queue = this.#queue.filter((conn) =>
-      conn.holder.workerId !== workerId
+      !(conn instanceof HeldConn) || conn.holder.workerId !== workerId
     );
   }
 
@@ -165,12 +240,51 @@ export class SharedListener implements StreamListener<NetAddress> {
     if (this.#waiting) {
       return Promise.reject(new Error("accept(): one accept at a time"));
     }
-    return new Promise((resolve, reject) => {
+    const accepted = new Promise<StreamConn<NetAddress>>((resolve, reject) => {
       this.#waiting = { resolve, reject };
+    });
+    this.#pull();
+    return accepted;
+  }
+
+  /**
+   * Accepts one connection on the server's own socket, only while the
+   * server waits for one: what a flood costs stays in the kernel's queue.
+   */
+  #pull(): void {
+    const own = this.#own;
+    if (!own || this.#ownAccept) return;
+    void this.#acceptOwn(own).then(() => {
+      if (this.#waiting) this.#pull();
     });
   }
 
-  /** The connections the threads accepted that the server has not taken. */
+  /**
+   * Accepts on `own` (or joins the pending accept) and queues what comes:
+   * `true` if a connection did.
+   */
+  #acceptOwn(own: StreamListener<NetAddress>): Promise<boolean> {
+    return this.#ownAccept ??= own.accept().then((conn) => {
+      this.#ownAccept = undefined;
+      this.#backoff = 0;
+      this.push(conn);
+      return true;
+    }, async (error) => {
+      if (this.#own === own && !(error instanceof ServerClosedError)) {
+        // Out of descriptors: wait, from 10 ms doubling up to 1 s, so the
+        // loop does not spin while the pending connection cannot be taken.
+        const code = (error as { code?: string }).code ?? "";
+        this.#backoff = OUT_OF_RESOURCES.has(code)
+          ? Math.min(Math.max(this.#backoff * 2, 10), 1000)
+          : 10;
+        await new Promise((resolve) => setTimeout(resolve, this.#backoff));
+      }
+      this.#ownAccept = undefined;
+      return false;
+    });
+  }
+
+  /** The connections accepted that the server has not taken. */
   takeAccepted(): StreamConn<NetAddress>[] {
     const taken = this.#queue;
     this.#queue = [];
@@ -185,6 +299,7 @@ export class SharedListener implements StreamListener<NetAddress> {
     this.#queue = [];
     this.#waiting?.reject(new ServerClosedError());
     this.#waiting = undefined;
+    await this.#opening;
     await this.release();
   }
 }

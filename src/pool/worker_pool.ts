@@ -64,8 +64,10 @@ interface Slot {
   /** The timer of the next try, while one waits. */
   retry: ReturnType<typeof setTimeout> | undefined;
   jobs: Map<number, Job>;
-  /** While its thread opens its own listener on the server's port. */
+  /** While its worker opens its own listener on the server's port. */
   sharing?: Deferred<void>;
+  /** Whether its worker listens on the server's port. */
+  listening?: boolean;
 }
 
 /** How the threads listen on the server's port themselves. */
@@ -469,7 +471,10 @@ export class WorkerPool {
     slot: Slot,
     m: FromWorker & { t: "sharing" | "shareFailed" | "accepted" },
   ): void {
-    if (m.t === "sharing") return slot.sharing?.resolve();
+    if (m.t === "sharing") {
+      slot.sharing?.resolve();
+      return this.#listening(slot, true);
+    }
     if (m.t === "shareFailed") {
       const error = new WorkerError(
         `worker ${slot.workerId} could not listen on the server's port: ${m.error.message}`,
@@ -489,10 +494,24 @@ export class WorkerPool {
     this.#share?.listener.push(new HeldConn(holder, m.held, local, remote));
   }
 
+  /**
+   * Counts the workers listening on the port for the server's listener,
+   * which holds the port itself while none does.
+   */
+  #listening(slot: Slot, listens: boolean): void {
+    if (slot.listening === listens || !this.#share) return;
+    slot.listening = listens;
+    if (this.#share.stopped) return;
+    this.#share.listener.listening(
+      this.#slots.filter((each) => each.listening).length,
+    );
+  }
+
   /** A worker that could not get ready is stopped, and tried again. */
   #startFailed(slot: Slot, error: WorkerError): void {
     const link = slot.link;
     slot.link = undefined;
+    this.#listening(slot, false);
     void link?.terminate();
     this.#notStarted(slot, error);
   }
@@ -511,6 +530,7 @@ export class WorkerPool {
     slot.link = undefined;
     // The connections it held died with it.
     this.#share?.listener.forget(slot.workerId);
+    if (!this.#closing) this.#listening(slot, false);
     void link?.terminate().catch(() => {});
     if (this.#closing) return;
     const error = new WorkerError(how);

@@ -116,17 +116,27 @@ export function checkTlsOptions(tls: unknown): TlsOptions | undefined {
 export const PASSES_CONNECTIONS: unique symbol = Symbol("passes connections");
 
 /**
- * Marks a server whose worker threads each listen on its port themselves
+ * Marks a server whose workers each listen on its port themselves
  * (`SO_REUSEPORT`): a method returning what turns the server's own
  * listener into the one its loop accepts from, or `undefined` where its
- * threads do not listen.
+ * workers do not listen.
  */
 export const SHARES_PORT: unique symbol = Symbol("shares port");
 
-/** Turns a server's own listener into the one its loop accepts from. */
+/**
+ * Turns a server's own listener into the one its loop accepts from;
+ * `reopen` opens the server's own listener again, with the same options.
+ */
 export type PortSharing = (
   own: StreamListener<NetAddress>,
+  reopen: () => Promise<StreamListener<NetAddress>>,
 ) => StreamListener<NetAddress>;
+
+/**
+ * Marks a connection a worker accepted and serves itself: the server
+ * neither reads its PROXY header nor watches it for idleness.
+ */
+export const SERVED_IN_WORKER: unique symbol = Symbol("served in worker");
 
 /** How `server`'s threads share its port, if they do. */
 export function portSharing(server: object): PortSharing | undefined {
@@ -256,7 +266,7 @@ export abstract class StreamServer<Addr extends SocketAddress>
    */
   #wrap(conn: StreamConn<Addr>): [StreamSocket, Addr] {
     const socket = new StreamSocket(conn);
-    if (!passesConnections(this) && !portSharing(this)) {
+    if (!passesConnections(this) && !(SERVED_IN_WORKER in conn)) {
       this.#idle.watch(socket);
     }
     return [socket, conn.remoteAddress];

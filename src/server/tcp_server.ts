@@ -219,16 +219,19 @@ export class TCPServer extends StreamServer<NetAddress> {
   protected override async openSocket(): Promise<StreamListener<NetAddress>> {
     const passable = passesConnections(this);
     const share = portSharing(this);
-    const listener = await this.driver.listenTcp({
+    const options = {
       hostname: this.serverAddress.hostname,
       port: this.serverAddress.port,
       backlog: this.requestQueueSize,
-      // Threads that listen on the port themselves join it this way.
+      // Workers that listen on the port themselves join it this way.
       reusePort: this.allowReusePort || share !== undefined,
       // Children that take the connections over run the handshakes.
       tls: passable ? undefined : this.#tls,
       passable,
-    });
-    return share ? share(listener) : listener;
+    };
+    const listener = await this.driver.listenTcp(options);
+    if (!share) return listener;
+    const { port } = listener.address;
+    return share(listener, () => this.driver.listenTcp({ ...options, port }));
   }
 }
