@@ -24,12 +24,10 @@ import { WorkerError } from "../errors.ts";
 import type { DatagramSocket } from "../io/datagram_socket.ts";
 import { streamConnOf, StreamSocket } from "../io/stream_socket.ts";
 import type { WorkerLink } from "../host.ts";
-import type {
-  NetAddress,
-  SocketAddress,
-  TcpListenOptions,
-} from "../transport.ts";
+import type { SocketAddress, TcpListenOptions } from "../transport.ts";
 import { HeldConn, type SharedListener } from "./shared_listener.ts";
+import { ListeningWorkers } from "./listening_workers.ts";
+import type { Job, Slot } from "./slot.ts";
 import {
   fromWire,
   type FromWorker,
@@ -39,54 +37,12 @@ import {
 import { launchWorker, type PoolSettings } from "./launch.ts";
 
 export type { PoolSettings } from "./launch.ts";
-import {
-  ownBytes,
-  type RelayedJob,
-  relayFromWorker,
-  relayToWorker,
-} from "./relay.ts";
+import { ownBytes, relayFromWorker, relayToWorker } from "./relay.ts";
 
 /** The first wait before a worker that failed to start is tried again. */
 const RETRY_FIRST_MS = 100;
 /** The longest wait between tries: the pool keeps trying at this pace. */
 const RETRY_MAX_MS = 10_000;
-
-interface Slot {
-  workerId: number;
-  link: WorkerLink | undefined;
-  pid: number | undefined;
-  loaded: Deferred<void>;
-  ready: boolean;
-  /** Set when this slot's first worker could not start (start() fails). */
-  failed: Error | undefined;
-  /** Failed starts in a row since this slot last had a ready worker. */
-  failures: number;
-  /** The timer of the next try, while one waits. */
-  retry: ReturnType<typeof setTimeout> | undefined;
-  jobs: Map<number, Job>;
-  /** While its worker opens its own listener on the server's port. */
-  sharing?: Deferred<void>;
-  /** Whether its worker listens on the server's port. */
-  listening?: boolean;
-}
-
-/** How the threads listen on the server's port themselves. */
-interface Share {
-  listener: SharedListener;
-  driver: string;
-  options: TcpListenOptions;
-  /** Set once the server's listener closed: no thread listens again. */
-  stopped: boolean;
-}
-
-interface Job extends RelayedJob {
-  slot: Slot;
-  done: Deferred<void>;
-  client: SocketAddress;
-  /** Its handler failed: the worker waits for `closeRequest` to close it. */
-  failed?: boolean;
-  timer?: ReturnType<typeof setTimeout>;
-}
 
 /** A request as the server's loop yields it. */
 type Request =
@@ -107,7 +63,7 @@ export class WorkerPool {
   #idle: Deferred<void> | undefined;
   /** The jobs of connections handed to workers, by request. */
   #passed = new WeakMap<StreamSocket, Job>();
-  #share: Share | undefined;
+  #share: ListeningWorkers | undefined;
 
   /** @param settings What the workers run and how many there are. */
   constructor(settings: PoolSettings) {
@@ -183,8 +139,8 @@ export class WorkerPool {
     const held = request instanceof StreamSocket
       ? streamConnOf(request)
       : undefined;
-    const slot = held instanceof HeldConn
-      ? this.#holderOf(held)
+    const slot = held instanceof HeldConn && this.#share
+      ? this.#share.holderOf(held)
       : await this.#pick();
     const id = ++this.#nextJob;
     const job: Job = {
@@ -265,45 +221,20 @@ export class WorkerPool {
     driver: string,
     options: TcpListenOptions,
   ): Promise<void> {
-    this.#share = { listener, driver, options, stopped: false };
-    await Promise.all(this.#slots.map((slot) => this.#listenIn(slot)));
+    const share = this.#share = new ListeningWorkers(
+      listener,
+      driver,
+      options,
+      this.#settings.handoff ?? { idleTimeout: null, proxyHeaderTimeout: null },
+      this.#slots,
+      (slot, message) => this.#send(slot, message),
+    );
+    await Promise.all(this.#slots.map((slot) => share.listenIn(slot)));
   }
 
   /** The workers stop listening on the port (the server closed it). */
   unshare(): void {
-    if (!this.#share || this.#share.stopped) return;
-    this.#share.stopped = true;
-    for (const slot of this.#slots) this.#send(slot, { t: "unshare" });
-  }
-
-  /** Tells a ready worker to listen; resolves once it does. */
-  #listenIn(slot: Slot): Promise<void> {
-    const share = this.#share;
-    if (!share || share.stopped || !slot.link) return Promise.resolve();
-    slot.sharing = deferred();
-    this.#send(slot, {
-      t: "share",
-      driver: share.driver,
-      options: share.options,
-      settings: this.#settings.handoff ?? {
-        idleTimeout: null,
-        proxyHeaderTimeout: null,
-      },
-    });
-    return slot.sharing.promise;
-  }
-
-  /** The slot whose worker holds `conn`, if that worker still runs. */
-  #holderOf(conn: HeldConn): Slot {
-    const slot = this.#slots.find((slot) =>
-      slot.workerId === conn.holder.workerId && slot.link
-    );
-    if (!slot) {
-      throw new WorkerError(
-        `worker ${conn.holder.workerId} ended before it could serve this connection`,
-      );
-    }
-    return slot;
+    this.#share?.stop();
   }
 
   /**
@@ -426,14 +357,16 @@ export class WorkerPool {
     if (m.t === "ready") {
       if (this.#share && this.#running) {
         // A replacement listens on the port before it counts as ready.
-        this.#listenIn(slot).then(() => this.#ready(slot), () => {});
+        this.#share.listenIn(slot).then(() => this.#ready(slot), () => {});
         return;
       }
       this.#ready(slot);
       return;
     }
     if (m.t === "sharing" || m.t === "shareFailed" || m.t === "accepted") {
-      return this.#fromListener(slot, m);
+      return this.#share?.receive(slot, m, (error) => {
+        if (this.#running) this.#startFailed(slot, error);
+      });
     }
     if (m.t === "failed") {
       return this.#startFailed(
@@ -466,52 +399,11 @@ export class WorkerPool {
       else job.done.resolve();
     });
   }
-  /** What a thread says about its own listener on the server's port. */
-  #fromListener(
-    slot: Slot,
-    m: FromWorker & { t: "sharing" | "shareFailed" | "accepted" },
-  ): void {
-    if (m.t === "sharing") {
-      slot.sharing?.resolve();
-      return this.#listening(slot, true);
-    }
-    if (m.t === "shareFailed") {
-      const error = new WorkerError(
-        `worker ${slot.workerId} could not listen on the server's port: ${m.error.message}`,
-      );
-      slot.sharing?.reject(error);
-      if (this.#running) this.#startFailed(slot, error);
-      return;
-    }
-    const workerId = slot.workerId;
-    const holder = {
-      workerId,
-      drop: (held: number) => {
-        if (slot.workerId === workerId) this.#send(slot, { t: "drop", held });
-      },
-    };
-    const { local, remote } = m as { local: NetAddress; remote: NetAddress };
-    this.#share?.listener.push(new HeldConn(holder, m.held, local, remote));
-  }
-
-  /**
-   * Counts the workers listening on the port for the server's listener,
-   * which holds the port itself while none does.
-   */
-  #listening(slot: Slot, listens: boolean): void {
-    if (slot.listening === listens || !this.#share) return;
-    slot.listening = listens;
-    if (this.#share.stopped) return;
-    this.#share.listener.listening(
-      this.#slots.filter((each) => each.listening).length,
-    );
-  }
-
   /** A worker that could not get ready is stopped, and tried again. */
   #startFailed(slot: Slot, error: WorkerError): void {
     const link = slot.link;
     slot.link = undefined;
-    this.#listening(slot, false);
+    this.#share?.lost(slot, false);
     void link?.terminate();
     this.#notStarted(slot, error);
   }
@@ -528,9 +420,7 @@ export class WorkerPool {
   #died(slot: Slot, how: string): void {
     const link = slot.link;
     slot.link = undefined;
-    // The connections it held died with it.
-    this.#share?.listener.forget(slot.workerId);
-    if (!this.#closing) this.#listening(slot, false);
+    this.#share?.lost(slot, this.#closing);
     void link?.terminate().catch(() => {});
     if (this.#closing) return;
     const error = new WorkerError(how);
