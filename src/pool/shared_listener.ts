@@ -253,10 +253,7 @@ export class SharedListener implements StreamListener<NetAddress> {
    */
   #pull(): void {
     const own = this.#own;
-    if (!own || this.#ownAccept) return;
-    void this.#acceptOwn(own).then(() => {
-      if (this.#waiting) this.#pull();
-    });
+    if (own && !this.#ownAccept) void this.#acceptOwn(own);
   }
 
   /**
@@ -279,7 +276,13 @@ export class SharedListener implements StreamListener<NetAddress> {
           : 10;
         await new Promise((resolve) => setTimeout(resolve, this.#backoff));
       }
+      // A socket that closed under it is gone: no accept on it again.
+      if (this.#own === own && error instanceof ServerClosedError) {
+        this.#own = undefined;
+      }
       this.#ownAccept = undefined;
+      // Again, or on the socket that replaced this one while it closed.
+      if (this.#waiting) this.#pull();
       return false;
     });
   }
