@@ -127,11 +127,14 @@ interface PoolPolicy {
 }
 
 /**
- * How a stream server's connections reach its workers: the workers listen
- * on its port themselves, the server passes each one over, or it relays
- * their bytes.
+ * How a stream server's connections reach its workers: whether they
+ * listen on its port themselves, and whether those its own socket accepts
+ * are passed over (else their bytes are relayed).
  */
-type Route = "listen" | "pass" | "relay";
+interface Route {
+  listens: boolean;
+  passes: boolean;
+}
 
 /** The number of cores, or 2 where the runtime does not say. */
 export function defaultPoolSize(): number {
@@ -207,7 +210,8 @@ export function poolMixIn<T extends PoolableServerClass>(
     #routeFor(family: "tcp" | "unix"): Route {
       if (this.#route !== undefined) return this.#route;
       const { driver } = this;
-      if (policy.listens.of(this)) {
+      const listens = policy.listens.of(this);
+      if (listens) {
         const why = family === "unix"
           ? "Unix sockets cannot share a port"
           : (policy.kind === "thread"
@@ -216,12 +220,11 @@ export function poolMixIn<T extends PoolableServerClass>(
         if (why !== undefined) {
           throw new NotSupportedError(`${policy.listens.name}: ${why}`);
         }
-        return this.#route = "listen";
       }
       const passes = policy.kind === "process" ||
         (family === "tcp" &&
           driver.unsupported("threadHandover") === undefined);
-      return this.#route = passes ? "pass" : "relay";
+      return this.#route = { listens: !!listens, passes };
     }
 
     /**
@@ -231,10 +234,7 @@ export function poolMixIn<T extends PoolableServerClass>(
      * Bun's threads get those relayed).
      */
     [PASSES_CONNECTIONS](family: "tcp" | "unix"): boolean {
-      const route = this.#routeFor(family);
-      if (route !== "listen") return route === "pass";
-      return policy.kind === "process" ||
-        this.driver.unsupported("threadHandover") === undefined;
+      return this.#routeFor(family).passes;
     }
 
     /** Where the workers listen on the port: what the server's own listener becomes. */
@@ -242,7 +242,7 @@ export function poolMixIn<T extends PoolableServerClass>(
       if (this.#sharing !== undefined) return this.#sharing ?? undefined;
       const tcp = HANDOFF_SETTINGS in this &&
         (this as { addressFamily?: string }).addressFamily !== "AF_UNIX";
-      this.#sharing = tcp && this.#routeFor("tcp") === "listen"
+      this.#sharing = tcp && this.#routeFor("tcp").listens
         ? (own, reopen) =>
           this.#shared = new SharedListener(
             own,

@@ -67,7 +67,7 @@ export type ToWorker =
   | { t: "sent"; seq: number; error?: WireError }
   | { t: "shutdownDone"; seq: number }
   | { t: "close"; id: number }
-  // A thread with a listener of its own on the server's port (port_share.ts):
+  // A worker with a listener of its own on the server's port (port_share.ts):
   | {
     t: "share";
     driver: string;

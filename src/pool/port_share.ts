@@ -12,7 +12,7 @@
  */
 
 import { ServerClosedError } from "../errors.ts";
-import { OUT_OF_RESOURCES } from "../server/stream_server.ts";
+import { acceptBackoff } from "../server/stream_server.ts";
 import type {
   NetAddress,
   StreamConn,
@@ -102,12 +102,8 @@ export class PortShare {
         backoff = 0;
       } catch (error) {
         if (this.#closed || error instanceof ServerClosedError) return;
-        // Out of descriptors: wait, from 10 ms doubling up to 1 s, so the
-        // loop does not spin while the pending connection cannot be taken.
-        const code = (error as { code?: string }).code ?? "";
-        backoff = OUT_OF_RESOURCES.has(code)
-          ? Math.min(Math.max(backoff * 2, 10), 1000)
-          : 10;
+        // Longer while out of descriptors: the loop must not spin.
+        backoff = acceptBackoff(backoff, error) || 10;
         await new Promise((resolve) => setTimeout(resolve, backoff));
         continue;
       }

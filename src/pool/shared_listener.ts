@@ -15,7 +15,7 @@ import {
   ServerClosedError,
   SocketError,
 } from "../errors.ts";
-import { OUT_OF_RESOURCES, SERVED_IN_WORKER } from "../server/stream_server.ts";
+import { acceptBackoff, SERVED_IN_WORKER } from "../server/stream_server.ts";
 import type { NetAddress, StreamConn, StreamListener } from "../transport.ts";
 
 /** Who holds a connection, and how to tell it to close one. */
@@ -268,12 +268,8 @@ export class SharedListener implements StreamListener<NetAddress> {
       return true;
     }, async (error) => {
       if (this.#own === own && !(error instanceof ServerClosedError)) {
-        // Out of descriptors: wait, from 10 ms doubling up to 1 s, so the
-        // loop does not spin while the pending connection cannot be taken.
-        const code = (error as { code?: string }).code ?? "";
-        this.#backoff = OUT_OF_RESOURCES.has(code)
-          ? Math.min(Math.max(this.#backoff * 2, 10), 1000)
-          : 10;
+        // Longer while out of descriptors: the loop must not spin.
+        this.#backoff = acceptBackoff(this.#backoff, error) || 10;
         await new Promise((resolve) => setTimeout(resolve, this.#backoff));
       }
       // A socket that closed under it is gone: no accept on it again.

@@ -36,12 +36,40 @@ export interface StreamServerOptions extends SocketServerOptions {
 export const STREAM_OPTION_KEYS = ["bindAndActivate", "driver", "tls"] as const;
 
 /** Accept failures that clear up by themselves, once something closes. */
-export const OUT_OF_RESOURCES: ReadonlySet<string> = new Set([
+const OUT_OF_RESOURCES: ReadonlySet<string> = new Set([
   "EMFILE",
   "ENFILE",
   "ENOBUFS",
   "ENOMEM",
 ]);
+
+/**
+ * How long to wait before accepting again after `error`: out of
+ * descriptors or memory, from 10 ms doubling up to 1 s, so an accept loop
+ * does not spin while the pending connection cannot be taken; 0 for any
+ * other failure.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { acceptBackoff } from "./stream_server.ts";
+ *
+ * const emfile = Object.assign(new Error("too many"), { code: "EMFILE" });
+ * assert.equal(acceptBackoff(0, emfile), 10);
+ * assert.equal(acceptBackoff(640, emfile), 1000);
+ * assert.equal(acceptBackoff(40, new Error("other")), 0);
+ * ```
+ *
+ * @param previous The last wait (0 after a success).
+ * @param error Why the accept failed.
+ * @returns Milliseconds to wait.
+ */
+export function acceptBackoff(previous: number, error: unknown): number {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === "string" && OUT_OF_RESOURCES.has(code)
+    ? Math.min(Math.max(previous * 2, 10), 1000)
+    : 0;
+}
 
 /** {@linkcode StreamServer.idleTimeout}'s default: five minutes. */
 export const DEFAULT_IDLE_TIMEOUT = 300_000;
@@ -138,7 +166,7 @@ export type PortSharing = (
  */
 export const SERVED_IN_WORKER: unique symbol = Symbol("served in worker");
 
-/** How `server`'s threads share its port, if they do. */
+/** How `server`'s workers share its port, if they do. */
 export function portSharing(server: object): PortSharing | undefined {
   const { [SHARES_PORT]: shares } = server as {
     [SHARES_PORT]?: () => PortSharing | undefined;
@@ -246,11 +274,8 @@ export abstract class StreamServer<Addr extends SocketAddress>
       conn = await this.boundSocket.accept();
       this.#acceptBackoff = 0;
     } catch (error) {
-      if (OUT_OF_RESOURCES.has((error as { code?: string }).code ?? "")) {
-        this.#acceptBackoff = Math.min(
-          Math.max(this.#acceptBackoff * 2, 10),
-          1000,
-        );
+      this.#acceptBackoff = acceptBackoff(this.#acceptBackoff, error);
+      if (this.#acceptBackoff > 0) {
         await new Promise((resolve) =>
           setTimeout(resolve, this.#acceptBackoff)
         );
