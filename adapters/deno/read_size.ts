@@ -9,8 +9,11 @@
  * @module
  */
 
-/** The size a connection starts with, and never goes below: 1 KiB. */
-export const MIN_READ_SIZE = 1024;
+/**
+ * The size a connection starts with, and never goes below: 256 bytes, what
+ * an idle client waits with (a line or a small message fits).
+ */
+export const MIN_READ_SIZE = 256;
 
 /** Small reads in a row before the size halves. */
 const SHRINK_AFTER = 4;

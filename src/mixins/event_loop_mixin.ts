@@ -150,8 +150,8 @@ export function EventLoopMixIn<T extends ServerClass>(
     blockOnClose = true;
     closeGrace: number | null = 30_000;
     handlerTimeout: number | null = null;
-    /** Each running handler's task, and its request (to close at the end). */
-    #active = new Map<Promise<void>, unknown>();
+    /** Each running handler's request (to close at the end), and its task. */
+    #active = new Map<unknown, Promise<void>>();
     #freed: Deferred<void> | undefined;
 
     get activeConnections(): number {
@@ -160,7 +160,7 @@ export function EventLoopMixIn<T extends ServerClass>(
 
     /** Every running handler's request. */
     [RUNNING_REQUESTS](): unknown[] {
-      return [...this.#active.values()];
+      return [...this.#active.keys()];
     }
 
     /**
@@ -182,28 +182,46 @@ export function EventLoopMixIn<T extends ServerClass>(
         this.#freed ??= deferred();
         await this.#freed.promise;
       }
-      const task = this.#serve(request, clientAddress);
-      this.#active.set(task, request);
-      task.then(() => {
-        this.#active.delete(task);
-        const freed = this.#freed;
-        this.#freed = undefined;
-        freed?.resolve();
-      });
+      this.#active.set(request, this.#serve(request, clientAddress));
     }
 
-    /** Python's `process_request_thread`: never rejects. */
-    async #serve(request: unknown, peer: unknown): Promise<void> {
-      let clientAddress = peer;
+    /**
+     * Python's `process_request_thread`: never rejects. Not async in the
+     * common case (no PROXY header, no `handlerTimeout`): an idle client
+     * then costs one reaction here, not a suspended frame.
+     */
+    #serve(request: unknown, peer: unknown): Promise<void> {
+      let running: Promise<void>;
       try {
         const limit = this.handlerTimeout;
         checkDuration(limit, "handlerTimeout");
         const resolved = this.clientAddressOf(request, peer);
-        // Most servers answer at once; only a PROXY header makes it wait.
+        if (
+          resolved instanceof Promise ||
+          (limit !== null && !(TIMES_OUT_ITSELF in this))
+        ) return this.#serveSlowly(request, peer, resolved, limit);
+        running = Promise.resolve(this.finishRequest(request, resolved));
+      } catch (error) {
+        return this.#failed(request, peer, error);
+      }
+      return running.then(
+        () => this.#end(request),
+        (error) => this.#failed(request, peer, error),
+      );
+    }
+
+    /** `#serve` waiting for a PROXY header, or timing the handler out. */
+    async #serveSlowly(
+      request: unknown,
+      peer: unknown,
+      resolved: unknown,
+      limit: number | null,
+    ): Promise<void> {
+      let clientAddress = peer;
+      try {
         clientAddress = resolved instanceof Promise ? await resolved : resolved;
         const running = this.finishRequest(request, clientAddress);
-        // Worker pools time their handlers out themselves (stopping the worker).
-        if (limit === null || TIMES_OUT_ITSELF in this) await running;
+        if (limit === null) await running;
         else if (!await settlesBy(running, Date.now() + limit)) {
           running.catch(() => {}); // its late failure was already reported
           throw new TimeoutError(
@@ -211,18 +229,38 @@ export function EventLoopMixIn<T extends ServerClass>(
           );
         }
       } catch (error) {
-        try {
-          await this.handleError(request, clientAddress, error);
-        } catch (failure) {
-          // Nobody awaits this task, so the report must not be lost.
-          console.error("handleError() failed:", failure);
-        }
+        return this.#failed(request, clientAddress, error);
+      }
+      return this.#end(request);
+    }
+
+    /** Reports a failed request through `handleError`, then ends it. */
+    async #failed(
+      request: unknown,
+      clientAddress: unknown,
+      error: unknown,
+    ): Promise<void> {
+      try {
+        await this.handleError(request, clientAddress, error);
+      } catch (failure) {
+        // Nobody awaits this task, so the report must not be lost.
+        console.error("handleError() failed:", failure);
+      }
+      return this.#end(request);
+    }
+
+    /** Closes the request and frees its place under `maxConnections`. */
+    async #end(request: unknown): Promise<void> {
+      try {
+        await this.shutdownRequest(request);
+      } catch {
+        // the peer may be gone; nothing is left to release
       } finally {
-        try {
-          await this.shutdownRequest(request);
-        } catch {
-          // the peer may be gone; nothing is left to release
-        }
+        // After an await: processRequest has stored this request's task.
+        this.#active.delete(request);
+        const freed = this.#freed;
+        this.#freed = undefined;
+        freed?.resolve();
       }
     }
 
@@ -237,11 +275,11 @@ export function EventLoopMixIn<T extends ServerClass>(
       if (!this.blockOnClose) return;
       const deadline = grace === null ? Infinity : Date.now() + grace;
       while (this.#active.size > 0) {
-        const running = Promise.all(this.#active.keys());
+        const running = Promise.all(this.#active.values());
         if (await settlesBy(running, deadline)) continue;
         // Past the grace period: a handler blocked on its client ends now.
         await Promise.all(
-          [...this.#active.values()].map(async (request) => {
+          [...this.#active.keys()].map(async (request) => {
             try {
               await this.shutdownRequest(request);
             } catch {
