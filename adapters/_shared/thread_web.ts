@@ -5,6 +5,7 @@
  */
 
 import { serveParent } from "../../src/pool/worker_main.ts";
+import { Batcher, endOfMicrotasks, unbatch } from "./batch.ts";
 import { listenInWorker } from "./worker_listen.ts";
 
 const scope = globalThis as unknown as {
@@ -12,10 +13,15 @@ const scope = globalThis as unknown as {
   onmessage: ((event: { data: unknown }) => void) | null;
 };
 
+const outbox = new Batcher(
+  (message, transfer) => scope.postMessage(message, transfer),
+  endOfMicrotasks,
+);
+
 serveParent({
-  send: (message, transfer) => scope.postMessage(message, transfer ?? []),
+  send: (message, transfer) => outbox.send(message, transfer),
   listen: (receive) => {
-    scope.onmessage = (event) => receive(event.data as never);
+    scope.onmessage = (event) => unbatch(event.data, receive as never);
   },
   listenTcp: listenInWorker,
 });

@@ -7,6 +7,7 @@
  */
 
 import type { WorkerEvents, WorkerLink } from "../../src/host.ts";
+import { Batcher, unbatch } from "./batch.ts";
 import { entry } from "./entry.ts";
 
 interface WebWorker {
@@ -41,13 +42,18 @@ export function startWebWorker(events: WorkerEvents): WorkerLink {
     { type: "module", name: "socketserver worker" },
   );
   let alive = true;
+  const outbox = new Batcher((message, transfer) => {
+    if (alive) worker.postMessage(message, transfer);
+  });
   const died = (how: string) => {
     if (!alive) return;
     alive = false;
+    outbox.clear();
     worker.terminate();
     events.exit(how);
   };
-  worker.addEventListener("message", (event) => events.message(event.data));
+  const deliver = (message: unknown) => events.message(message);
+  worker.addEventListener("message", (event) => unbatch(event.data, deliver));
   worker.addEventListener("error", (event) => {
     event.preventDefault?.(); // else Deno ends this process too
     died(`threw outside a handler: ${event.message ?? "unknown error"}`);
@@ -57,10 +63,11 @@ export function startWebWorker(events: WorkerEvents): WorkerLink {
   worker.addEventListener("close", () => died("exited"));
   return {
     send(message: unknown, transfer?: ArrayBuffer[]): void {
-      if (alive) worker.postMessage(message, transfer ?? []);
+      if (alive) outbox.send(message, transfer);
     },
     terminate(): Promise<void> {
       alive = false;
+      outbox.clear();
       worker.terminate();
       return Promise.resolve();
     },

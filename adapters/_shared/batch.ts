@@ -1,0 +1,110 @@
+/**
+ * Messages between a server and its web `Worker` threads, sent together:
+ * what one side sends before it flushes goes as a single `postMessage` (an
+ * array), since each one wakes the other thread and costs far more than
+ * the bytes it carries. A relayed echo sends two or three messages; with
+ * many clients, one flush carries many.
+ *
+ * @module
+ */
+
+/** Posts one message to the other thread, with the buffers it moves. */
+export type Post = (message: unknown, transfer: ArrayBuffer[]) => void;
+
+/** Runs `flush` later: at the end of the turn, or of the microtasks. */
+export type Schedule = (flush: () => void) => void;
+
+/**
+ * The server's flush: after the I/O callbacks of this turn, so that the
+ * chunks they read go together (a microtask would flush after each one).
+ * The server's thread runs no handler, so nothing computes before it.
+ */
+export const endOfTurn: Schedule = (flush) => setImmediate(flush);
+
+/**
+ * A worker's flush: once the handlers that resumed together have run up to
+ * their next wait. Never later: a handler that writes and then computes
+ * must not hold its write back until the computation ends.
+ */
+export const endOfMicrotasks: Schedule = (flush) => queueMicrotask(flush);
+
+/**
+ * Queues messages and posts them at the end of the turn, in order.
+ *
+ * @example Three messages, one post
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { Batcher, unbatch } from "./batch.ts";
+ *
+ * const posted: unknown[] = [];
+ * const batcher = new Batcher((message) => posted.push(message));
+ * batcher.send({ t: "a" });
+ * batcher.send({ t: "b" });
+ * batcher.send({ t: "c" });
+ * await new Promise((resolve) => setTimeout(resolve, 10));
+ * assert.equal(posted.length, 1);
+ * const received: unknown[] = [];
+ * unbatch(posted[0], (message) => received.push(message));
+ * assert.deepEqual(received, [{ t: "a" }, { t: "b" }, { t: "c" }]);
+ * ```
+ */
+export class Batcher {
+  #post: Post;
+  #schedule: Schedule;
+  #messages: unknown[] = [];
+  #transfer: ArrayBuffer[] = [];
+  #scheduled = false;
+
+  /**
+   * @param post Posts to the other thread.
+   * @param schedule When to post what was queued.
+   */
+  constructor(post: Post, schedule: Schedule = endOfTurn) {
+    this.#post = post;
+    this.#schedule = schedule;
+  }
+
+  /**
+   * Sends `message` with the others of this turn.
+   *
+   * @param message A message object (never an array: arrays are batches).
+   * @param transfer Buffers it moves to the other thread.
+   */
+  send(message: unknown, transfer?: ArrayBuffer[]): void {
+    this.#messages.push(message);
+    if (transfer) {
+      for (const buffer of transfer) {
+        this.#transfer.push(buffer);
+      }
+    }
+    if (this.#scheduled) return;
+    this.#scheduled = true;
+    this.#schedule(this.#flush);
+  }
+
+  /** Drops what is queued: the other thread is gone. */
+  clear(): void {
+    this.#messages = [];
+    this.#transfer = [];
+  }
+
+  #flush = (): void => {
+    this.#scheduled = false;
+    const messages = this.#messages, transfer = this.#transfer;
+    if (messages.length === 0) return;
+    this.#messages = [];
+    this.#transfer = [];
+    this.#post(messages.length === 1 ? messages[0] : messages, transfer);
+  };
+}
+
+/**
+ * Hands each message of what a {@linkcode Batcher} posted to `deliver`.
+ *
+ * @param data The posted data: one message, or an array of them.
+ * @param deliver Takes one message.
+ */
+export function unbatch(data: unknown, deliver: (message: unknown) => void) {
+  if (!Array.isArray(data)) return deliver(data);
+  for (const message of data) deliver(message);
+}
