@@ -79,7 +79,12 @@ export class Batcher {
     }
     if (this.#scheduled) return;
     this.#scheduled = true;
-    this.#schedule(this.#flush);
+    this.#schedule(this.#scheduledFlush);
+  }
+
+  /** Posts what is queued now: a message sent another way must follow it. */
+  flush(): void {
+    this.#flush();
   }
 
   /** Drops what is queued: the other thread is gone. */
@@ -88,14 +93,18 @@ export class Batcher {
     this.#transfer = [];
   }
 
-  #flush = (): void => {
+  #scheduledFlush = (): void => {
     this.#scheduled = false;
+    this.#flush();
+  };
+
+  #flush(): void {
     const messages = this.#messages, transfer = this.#transfer;
     if (messages.length === 0) return;
     this.#messages = [];
     this.#transfer = [];
     this.#post(messages.length === 1 ? messages[0] : messages, transfer);
-  };
+  }
 }
 
 /**

@@ -21,6 +21,7 @@ import type {
 } from "../../src/host.ts";
 import type { SocketAddress, StreamConn } from "../../src/transport.ts";
 import { childFlags } from "../_node/child_flags.ts";
+import { Batcher, unbatch } from "../_shared/batch.ts";
 import { handOver } from "../_node/conn.ts";
 import { onProcessSignal } from "../_node/signals.ts";
 import { spawnWithIpc } from "../_node/spawn.ts";
@@ -37,13 +38,18 @@ const MOVES_SOCKETS_TO_THREADS = nodeAtLeast(26, 0) ||
 function startThread(events: WorkerEvents): WorkerLink {
   const worker = new Worker(entry("node/thread"));
   let alive = true;
+  const outbox = new Batcher((message, transfer) => {
+    if (alive) worker.postMessage(message, transfer);
+  });
   const died = (how: string) => {
     if (!alive) return;
     alive = false;
+    outbox.clear();
     void worker.terminate();
     events.exit(how);
   };
-  worker.on("message", (message) => events.message(message));
+  const deliver = (message: unknown) => events.message(message);
+  worker.on("message", (message) => unbatch(message, deliver));
   worker.on(
     "error",
     (error: Error) => died(`threw outside a handler: ${error.message}`),
@@ -52,10 +58,11 @@ function startThread(events: WorkerEvents): WorkerLink {
   worker.on("exit", (code) => died(`exited with code ${code}`));
   return {
     send(message: unknown, transfer?: ArrayBuffer[]): void {
-      if (alive) worker.postMessage(message, transfer);
+      if (alive) outbox.send(message, transfer);
     },
     pass: MOVES_SOCKETS_TO_THREADS
       ? (message: unknown, conn?: StreamConn<SocketAddress>) => {
+        outbox.flush(); // what was sent before goes first
         if (conn === undefined) {
           if (alive) worker.postMessage(message);
           return Promise.resolve();
@@ -92,6 +99,7 @@ function startThread(events: WorkerEvents): WorkerLink {
       : undefined,
     async terminate(): Promise<void> {
       alive = false;
+      outbox.clear();
       await worker.terminate();
     },
   };

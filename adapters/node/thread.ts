@@ -10,18 +10,28 @@ import { parentPort } from "node:worker_threads";
 import type { ToChild, ToWorker } from "../../src/pool/messages.ts";
 import { serveParent } from "../../src/pool/worker_main.ts";
 import { takeOver } from "../_node/take_over.ts";
+import { Batcher, endOfMicrotasks, unbatch } from "../_shared/batch.ts";
 import { listenInWorker } from "../_shared/worker_listen.ts";
 
 const port = parentPort!;
 let take: ReturnType<typeof takeOver> | undefined;
+const outbox = new Batcher(
+  (message, transfer) => port.postMessage(message, transfer),
+  endOfMicrotasks,
+);
+let receive: ((message: ToWorker) => void) | undefined;
+/** One message: a socket moved here goes to `take`, the rest to the loop. */
+const deliver = (message: ToWorker | ToChild & { socket?: unknown }) => {
+  if (message.t === "streams" || message.t === "adopt") {
+    take?.(message, "socket" in message ? message.socket : undefined);
+  } else receive?.(message as ToWorker);
+};
 serveParent({
-  send: (message, transfer) => port.postMessage(message, transfer ?? []),
-  listen: (receive) =>
-    port.on("message", (message: ToWorker | ToChild & { socket?: unknown }) => {
-      if (message.t === "streams" || message.t === "adopt") {
-        take?.(message, "socket" in message ? message.socket : undefined);
-      } else receive(message);
-    }),
+  send: (message, transfer) => outbox.send(message, transfer),
+  listen: (receiver) => {
+    receive = receiver as (message: ToWorker) => void;
+    port.on("message", (data) => unbatch(data, deliver as never));
+  },
   adopt: (serve) => {
     take = takeOver(serve);
   },
