@@ -15,16 +15,18 @@ export type Post = (message: unknown, transfer: ArrayBuffer[]) => void;
 export type Schedule = (flush: () => void) => void;
 
 /**
- * The server's flush: after the I/O callbacks of this turn, so that the
- * chunks they read go together (a microtask would flush after each one).
- * The server's thread runs no handler, so nothing computes before it.
+ * The server's flush on Bun and Node: after the I/O callbacks of this
+ * turn, so that the chunks they read go together (they run microtasks
+ * after each callback, so a microtask would flush after each one). The
+ * server's thread runs no handler, so nothing computes before it.
  */
 export const endOfTurn: Schedule = (flush) => setImmediate(flush);
 
 /**
  * A worker's flush: once the handlers that resumed together have run up to
  * their next wait. Never later: a handler that writes and then computes
- * must not hold its write back until the computation ends.
+ * must not hold its write back until the computation ends. Also Deno's
+ * server's: Deno completes a turn's reads in one call.
  */
 export const endOfMicrotasks: Schedule = (flush) => queueMicrotask(flush);
 

@@ -7,7 +7,7 @@
  */
 
 import type { WorkerEvents, WorkerLink } from "../../src/host.ts";
-import { Batcher, unbatch } from "./batch.ts";
+import { Batcher, endOfTurn, type Schedule, unbatch } from "./batch.ts";
 import { entry } from "./entry.ts";
 
 interface WebWorker {
@@ -32,9 +32,13 @@ type WebWorkerConstructor = new (
  * Starts a web `Worker` running `thread_web.ts`.
  *
  * @param events Where its messages and its end go.
+ * @param flush When what the server sends it goes out (see batch.ts).
  * @returns The link.
  */
-export function startWebWorker(events: WorkerEvents): WorkerLink {
+export function startWebWorker(
+  events: WorkerEvents,
+  flush: Schedule = endOfTurn,
+): WorkerLink {
   const Worker = (globalThis as unknown as { Worker: WebWorkerConstructor })
     .Worker;
   const worker = new Worker(
@@ -44,7 +48,7 @@ export function startWebWorker(events: WorkerEvents): WorkerLink {
   let alive = true;
   const outbox = new Batcher((message, transfer) => {
     if (alive) worker.postMessage(message, transfer);
-  });
+  }, flush);
   const died = (how: string) => {
     if (!alive) return;
     alive = false;
