@@ -115,7 +115,11 @@ export class Batcher {
  * @param data The posted data: one message, or an array of them.
  * @param deliver Takes one message.
  */
-export function unbatch(data: unknown, deliver: (message: unknown) => void) {
-  if (!Array.isArray(data)) return deliver(data);
+export function unbatch<T>(
+  data: unknown,
+  deliver: (message: T) => void,
+): void {
+  // From the other side of our own link: its messages are T.
+  if (!Array.isArray(data)) return deliver(data as T);
   for (const message of data) deliver(message);
 }

@@ -21,7 +21,7 @@ const outbox = new Batcher(
 serveParent({
   send: (message, transfer) => outbox.send(message, transfer),
   listen: (receive) => {
-    scope.onmessage = (event) => unbatch(event.data, receive as never);
+    scope.onmessage = (event) => unbatch(event.data, receive);
   },
   listenTcp: listenInWorker,
 });

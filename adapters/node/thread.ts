@@ -29,8 +29,8 @@ const deliver = (message: ToWorker | ToChild & { socket?: unknown }) => {
 serveParent({
   send: (message, transfer) => outbox.send(message, transfer),
   listen: (receiver) => {
-    receive = receiver as (message: ToWorker) => void;
-    port.on("message", (data) => unbatch(data, deliver as never));
+    receive = receiver;
+    port.on("message", (data) => unbatch(data, deliver));
   },
   adopt: (serve) => {
     take = takeOver(serve);
