@@ -21,7 +21,7 @@ import { runningOn } from "./runtime.ts";
 const denoNodeSockets: Sockets = nodeSockets({
   reusePort: (udp) =>
     udp
-      ? "allowReusePort: Deno's UDP sockets have no SO_REUSEPORT (use Bun or Node)"
+      ? "Deno's UDP sockets have no SO_REUSEPORT (use Bun or Node)"
       : undefined,
 });
 
@@ -55,7 +55,8 @@ export const denoDriver: Driver = compose({
 });
 
 /**
- * Bun's sockets and host; `node:net` serves passable listeners.
+ * Bun's sockets and host; `node:net` serves passable listeners, and
+ * `node:dgram` UDP sockets that share a port.
  *
  * @example
  * ```ts
@@ -73,6 +74,9 @@ export const bunDriver: Driver = compose({
     sockets: bunNodeSockets,
     listenTcp: (options) => !!options.passable,
     listenUnix: (options) => !!options.passable,
+    // Bun.udpSocket has no SO_REUSEPORT; Bun's node:dgram has.
+    bindUdp: (options) => options.reusePort,
+    features: ["udpReusePort"],
   },
 });
 

@@ -1,12 +1,12 @@
 /**
- * The benchmark's echo handler: `recv` and `sendall` until the client
- * closes, as the raw servers in `shared/bench/servers` do with each
- * runtime's own API.
+ * The benchmark's echo handlers: for streams, `recv` and `sendall` until
+ * the client closes, as the raw servers in `shared/bench/servers` do with
+ * each runtime's own API; for datagrams, each one written back.
  *
  * @module
  */
 
-import { BaseRequestHandler } from "../mod.ts";
+import { BaseRequestHandler, DatagramRequestHandler } from "../mod.ts";
 
 /** Echoes every chunk back. */
 export class Echo extends BaseRequestHandler {
@@ -23,5 +23,15 @@ export class Echo extends BaseRequestHandler {
       if (data.length === 0) break;
       await this.request.sendall(data);
     }
+  }
+}
+
+/** Writes every datagram back. */
+export class DatagramEcho extends DatagramRequestHandler {
+  /** Where worker threads and children find this class. */
+  static module = import.meta.url;
+
+  override async handle() {
+    await this.wfile.write(this.packet);
   }
 }

@@ -140,9 +140,10 @@ export interface UnixDatagramBindOptions {
 /**
  * A feature some socket implementations lack: `unixDatagram`, Unix
  * datagram sockets ({@linkcode Sockets.bindUnixDatagram}); `reusePort`,
- * TCP listeners sharing a port ({@linkcode TcpListenOptions.reusePort}).
+ * TCP listeners sharing a port ({@linkcode TcpListenOptions.reusePort});
+ * `udpReusePort`, UDP sockets sharing one ({@linkcode UdpBindOptions.reusePort}).
  */
-export type SocketFeature = "unixDatagram" | "reusePort";
+export type SocketFeature = "unixDatagram" | "reusePort" | "udpReusePort";
 
 /**
  * One runtime's sockets.

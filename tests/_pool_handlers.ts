@@ -3,7 +3,8 @@
 
 import process from "node:process";
 import { streamConnOf } from "../src/io/stream_socket.ts";
-import { RemoteConn } from "../src/pool/remote_conn.ts";
+import { datagramEndpointOf } from "../src/io/datagram_socket.ts";
+import { RemoteConn, RemoteEndpoint } from "../src/pool/remote_conn.ts";
 import {
   DatagramRequestHandler,
   StreamRequestHandler,
@@ -110,6 +111,45 @@ export class UpperDatagram extends DatagramRequestHandler<WorkerServer> {
     this.wfile.write(
       `${this.server.workerId} ${text(this.packet).toUpperCase()}`,
     );
+  }
+}
+
+/**
+ * One command per datagram: `who`, `held` (whether the reply leaves from
+ * the worker's own socket), `slow` (replies after 300 ms), `throw`,
+ * `crash`, `hang`; anything else comes back in capitals.
+ */
+export class DatagramCommands extends DatagramRequestHandler<WorkerServer> {
+  static module = import.meta.url;
+
+  override async handle(): Promise<void> {
+    const command = text(this.packet);
+    switch (command) {
+      case "who":
+        return void await this.wfile.write(
+          `${this.server.workerId} ${process.pid}`,
+        );
+      case "held":
+        return void await this.wfile.write(
+          datagramEndpointOf(this.socket) instanceof RemoteEndpoint
+            ? "relayed"
+            : "own",
+        );
+      case "slow":
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        return void await this.wfile.write("slept");
+      case "throw":
+        throw new RangeError("boom in a datagram");
+      case "crash":
+        setTimeout(() => {
+          throw new Error("uncaught in a worker");
+        }, 0);
+        return void await new Promise(() => {});
+      case "hang":
+        return spin(60_000);
+      default:
+        await this.wfile.write(command.toUpperCase());
+    }
   }
 }
 

@@ -347,7 +347,7 @@ for (const driver of DRIVERS) {
       await assert.rejects(server.handleRequest(), RangeError);
     });
 
-    if (driver.name !== "node" || RUNTIME === "deno") {
+    if (driver.unsupported("udpReusePort") !== undefined) {
       it(
         "refuses allowReusePort where the UDP socket lacks it",
         LIMIT,

@@ -3,7 +3,8 @@
 // (SO_REUSEPORT) and serves its connections' bytes, TLS and the PROXY
 // header included, while verifyRequest and maxConnections stay in the
 // server's thread. A worker that crashes, hangs or is killed is replaced;
-// the port serves on. A Unix server refuses the setting everywhere.
+// the port serves on. A Unix server refuses the setting everywhere. UDP:
+// worker_udp_listen_test.ts.
 
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
@@ -12,15 +13,13 @@ import process from "node:process";
 import { describe, it } from "./_testing.ts";
 import {
   ForkingTCPServer,
-  ForkingUDPServer,
   ForkingUnixStreamServer,
   NotSupportedError,
   ThreadingTCPServer,
-  ThreadingUDPServer,
   ThreadingUnixStreamServer,
   WorkerError,
 } from "../mod.ts";
-import { Commands, UpperDatagram } from "./_pool_handlers.ts";
+import { Commands } from "./_pool_handlers.ts";
 import { SETPRIV } from "./_unprivileged.ts";
 import {
   Client,
@@ -47,7 +46,6 @@ const POOLS = [
     setting: "listenInThreads",
     Server: ThreadingTCPServer,
     UnixServer: ThreadingUnixStreamServer,
-    UdpServer: ThreadingUDPServer,
     skip: driver.unsupported("threadListeners") ??
       driver.unsupported("reusePort"),
   },
@@ -56,7 +54,6 @@ const POOLS = [
     setting: "listenInChildren",
     Server: ForkingTCPServer,
     UnixServer: ForkingUnixStreamServer,
-    UdpServer: ForkingUDPServer,
     skip: driver.unsupported("reusePort"),
   },
 ] as const;
@@ -444,15 +441,6 @@ for (const pool of POOLS) {
         await serving;
       });
     }
-
-    it("a UDP server refuses it before binding", LIMIT, async () => {
-      const server = new pool.UdpServer(LOCAL, UpperDatagram);
-      if (server instanceof ThreadingUDPServer) server.listenInThreads = true;
-      else server.listenInChildren = true;
-      await assert.rejects(server.ready(), NotSupportedError);
-      assert.equal(server.serverAddress.port, 0, "never bound");
-      assert.equal(server.activeWorkers, 0);
-    });
 
     it("a Unix stream server refuses it before serving", LIMIT, async () => {
       const dir = tempDir();

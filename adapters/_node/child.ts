@@ -17,7 +17,7 @@ import process from "node:process";
 import { encodeFrame, FrameReader } from "../../src/pool/frames.ts";
 import type { ToWorker } from "../../src/pool/messages.ts";
 import { serveParent } from "../../src/pool/worker_main.ts";
-import { listenInWorker } from "../_shared/worker_listen.ts";
+import { bindInWorker, listenInWorker } from "../_shared/worker_listen.ts";
 import { takeOver } from "./take_over.ts";
 
 /** The first line of standard input; stdin is let go after it. */
@@ -65,4 +65,5 @@ serveParent({
     process.on("message", takeOver(serve));
   },
   listenTcp: listenInWorker,
+  bindUdp: bindInWorker,
 });

@@ -23,6 +23,8 @@ import type {
 export interface Routes {
   /** The sockets that serve the routed calls. */
   sockets: Sockets;
+  /** Features the fallback sockets provide: asked of them, not the runtime's. */
+  features?: readonly SocketFeature[];
   /** Whether this TCP listener is the fallback's. */
   listenTcp?(options: TcpListenOptions): boolean;
   /** Whether this Unix listener is the fallback's. */
@@ -83,7 +85,9 @@ export function compose(parts: Composition): Driver {
     unsupported(feature: DriverFeature): string | undefined {
       return HOST_FEATURES.has(feature)
         ? host.unsupported(feature as HostFeature)
-        : sockets.unsupported(feature as SocketFeature);
+        : (fallback?.features?.includes(feature as SocketFeature)
+          ? fallback.sockets
+          : sockets).unsupported(feature as SocketFeature);
     },
     listenTcp: (options) =>
       (fallback?.listenTcp?.(options) ? fallback.sockets : sockets)

@@ -6,7 +6,7 @@
 
 import { serveParent } from "../../src/pool/worker_main.ts";
 import { Batcher, endOfMicrotasks, unbatch } from "./batch.ts";
-import { listenInWorker } from "./worker_listen.ts";
+import { bindInWorker, listenInWorker } from "./worker_listen.ts";
 
 const scope = globalThis as unknown as {
   postMessage(message: unknown, transfer: ArrayBuffer[]): void;
@@ -24,4 +24,5 @@ serveParent({
     scope.onmessage = (event) => unbatch(event.data, receive);
   },
   listenTcp: listenInWorker,
+  bindUdp: bindInWorker,
 });

@@ -76,14 +76,16 @@ class BunDatagramEndpoint implements DatagramEndpoint<NetAddress> {
   }
 }
 
+/** Why `Bun.udpSocket` cannot share a port. */
+export const NO_UDP_REUSE_PORT =
+  "Bun.udpSocket has no SO_REUSEPORT; pass the node driver from adapters/node.ts, whose node:dgram has it on Bun";
+
 /** Binds a UDP socket. */
 export async function bindUdp(
   options: UdpBindOptions,
 ): Promise<DatagramEndpoint<NetAddress>> {
   if (options.reusePort) {
-    throw new NotSupportedError(
-      "allowReusePort: Bun.udpSocket has no SO_REUSEPORT; pass the node driver from adapters/node.ts, whose node:dgram has it on Bun",
-    );
+    throw new NotSupportedError(`allowReusePort: ${NO_UDP_REUSE_PORT}`);
   }
   const endpoint = new BunDatagramEndpoint();
   try {

@@ -14,7 +14,7 @@ import type {
   Sockets,
   UnixAddress,
 } from "../../src/transport.ts";
-import { bindUdp } from "./datagram.ts";
+import { bindUdp, NO_UDP_REUSE_PORT } from "./datagram.ts";
 import { listenTcp, listenUnix } from "./stream.ts";
 
 export { bunHost } from "./host.ts";
@@ -43,6 +43,7 @@ const NO_UNIX_DATAGRAM =
  */
 export const bunSockets: Sockets = {
   unsupported(feature: SocketFeature): string | undefined {
+    if (feature === "udpReusePort") return NO_UDP_REUSE_PORT;
     return feature === "unixDatagram" ? NO_UNIX_DATAGRAM : undefined;
   },
   listenTcp,

@@ -39,6 +39,10 @@ const NO_UNSTABLE_NET =
 const NO_REUSE_PORT =
   "allowReusePort on Deno needs --unstable-net (or the node:net driver from adapters/node.ts)";
 
+/** Neither Deno's UDP sockets nor its `node:dgram` set `SO_REUSEPORT`. */
+const NO_UDP_REUSE_PORT =
+  "Deno's UDP sockets have no SO_REUSEPORT (use Bun or Node)";
+
 /** What these sockets leave to `node:net` and `node:tls`, refused. */
 function refusal(
   options: TcpListenOptions | UnixListenOptions,
@@ -78,6 +82,7 @@ function refusal(
  */
 export const denoSockets: Sockets = {
   unsupported(feature: SocketFeature): string | undefined {
+    if (feature === "udpReusePort") return NO_UDP_REUSE_PORT;
     if (!hasUnstableNet()) {
       if (feature === "unixDatagram") return NO_UNSTABLE_NET;
       if (feature === "reusePort") return NO_REUSE_PORT;
@@ -119,9 +124,7 @@ export const denoSockets: Sockets = {
   bindUdp(options: UdpBindOptions): Promise<DatagramEndpoint<NetAddress>> {
     return bindNow(() => {
       if (options.reusePort) {
-        throw new NotSupportedError(
-          "allowReusePort: Deno's UDP sockets have no SO_REUSEPORT (use Bun or Node)",
-        );
+        throw new NotSupportedError(`allowReusePort: ${NO_UDP_REUSE_PORT}`);
       }
       const api = deno();
       if (!api.listenDatagram) {

@@ -149,8 +149,8 @@ export class MemoryNetwork implements Sockets {
   #nextPort = FIRST_EPHEMERAL_PORT;
 
   unsupported(feature: SocketFeature): string | undefined {
-    return feature === "reusePort"
-      ? "the memory network's listeners cannot share a port"
+    return feature === "reusePort" || feature === "udpReusePort"
+      ? "the memory network's sockets cannot share a port"
       : undefined;
   }
 

@@ -87,6 +87,7 @@ export function nodeSockets(quirks: NodeQuirks): Sockets {
   return {
     unsupported(feature: SocketFeature): string | undefined {
       if (feature === "reusePort") return quirks.reusePort(false);
+      if (feature === "udpReusePort") return quirks.reusePort(true);
       return feature === "unixDatagram" ? NO_UNIX_DATAGRAM : undefined;
     },
     listenTcp(options) {

@@ -11,7 +11,7 @@ import type { ToChild, ToWorker } from "../../src/pool/messages.ts";
 import { serveParent } from "../../src/pool/worker_main.ts";
 import { takeOver } from "../_node/take_over.ts";
 import { Batcher, endOfMicrotasks, unbatch } from "../_shared/batch.ts";
-import { listenInWorker } from "../_shared/worker_listen.ts";
+import { bindInWorker, listenInWorker } from "../_shared/worker_listen.ts";
 
 const port = parentPort!;
 let take: ReturnType<typeof takeOver> | undefined;
@@ -36,4 +36,5 @@ serveParent({
     take = takeOver(serve);
   },
   listenTcp: listenInWorker,
+  bindUdp: bindInWorker,
 });

@@ -13,6 +13,22 @@ import type {
   SocketAddress,
 } from "../transport.ts";
 
+// deno-lint-ignore no-explicit-any
+let endpointOf: (socket: DatagramSocket<any>) => DatagramEndpoint<any>;
+
+/**
+ * The adapter's socket under a request's `DatagramSocket`: which one a
+ * worker replies through, for tests. Not part of the public API (`mod.ts`).
+ *
+ * @param socket The request's socket.
+ * @returns Its endpoint.
+ */
+export function datagramEndpointOf<A extends SocketAddress>(
+  socket: DatagramSocket<A>,
+): DatagramEndpoint<A> {
+  return endpointOf(socket);
+}
+
 /**
  * The socket a datagram arrived on, shared by every request of the server:
  * the second item of a datagram server's `request`, as in Python. Handlers
@@ -34,6 +50,9 @@ import type {
  * ```
  */
 export class DatagramSocket<A extends SocketAddress = NetAddress> {
+  static {
+    endpointOf = (socket) => socket.#endpoint;
+  }
   #endpoint: DatagramEndpoint<A>;
 
   /**

@@ -9,7 +9,9 @@
 import { describe } from "../address.ts";
 import { NotSupportedError } from "../errors.ts";
 import { checkDuration } from "../options.ts";
+import { DatagramSocket } from "../io/datagram_socket.ts";
 import { streamConnOf, StreamSocket } from "../io/stream_socket.ts";
+import type { ServeForeverOptions } from "../server/base_server.ts";
 import { WorkerPool } from "../pool/worker_pool.ts";
 import {
   HANDOFF_SETTINGS,
@@ -25,6 +27,11 @@ import {
 import { type Driver, resolveDriver } from "../driver.ts";
 import type { SocketAddress } from "../transport.ts";
 import { SharedListener } from "../pool/shared_listener.ts";
+import { SharedEndpoint } from "../pool/shared_endpoint.ts";
+import {
+  type DatagramPortSharing,
+  SHARES_DATAGRAM_PORT,
+} from "../server/datagram_server.ts";
 import {
   EventLoopMixIn,
   type EventLoopServer,
@@ -49,6 +56,8 @@ export interface PoolableServer extends MixableServer {
   serverActivate(): void | Promise<void>;
   /** Stops the loops. */
   shutdown(): Promise<void>;
+  /** Serves until `shutdown()`. */
+  serveForever(options?: ServeForeverOptions): Promise<void>;
 }
 
 /** Any socket server class: `TCPServer`, `UDPServer`, ... */
@@ -109,6 +118,18 @@ function refuseWithoutWorkers(
   );
   if (missing) throw new NotSupportedError(missing);
 }
+
+/**
+ * The server's methods that must see each request: a UDP server that
+ * overrides one has its workers hold each datagram for the server's loop.
+ */
+const PER_REQUEST_HOOKS = [
+  "verifyRequest",
+  "processRequest",
+  "finishRequest",
+  "shutdownRequest",
+  "closeRequest",
+] as const;
 
 /** How a pool mix-in sizes and stops its pool. */
 interface PoolPolicy {
@@ -185,11 +206,13 @@ export function poolMixIn<T extends PoolableServerClass>(
     /** Set when children serve the connections themselves. */
     #handoff: HandoffSettings | undefined;
     #location: { module: string; exportName: string };
-    /** The server's listener while its workers listen on its port. */
-    #shared: SharedListener | undefined;
+    /** The server's socket while its workers listen on its port. */
+    #shared: SharedListener | SharedEndpoint | undefined;
     #sharing: PortSharing | null | undefined;
     /** Decided (and checked) once, when the server binds. */
     #route: Route | undefined;
+    /** Running `serveForever` loops: UDP workers serve on their own meanwhile. */
+    #loops = 0;
 
     // deno-lint-ignore no-explicit-any
     constructor(...args: any[]) {
@@ -207,7 +230,7 @@ export function poolMixIn<T extends PoolableServerClass>(
      * decided once, when the server binds, where an unsupported setting
      * fails before any socket is opened.
      */
-    #routeFor(family: "tcp" | "unix"): Route {
+    #routeFor(family: "tcp" | "unix" | "udp"): Route {
       if (this.#route !== undefined) return this.#route;
       const { driver } = this;
       const listens = policy.listens.of(this);
@@ -216,7 +239,8 @@ export function poolMixIn<T extends PoolableServerClass>(
           ? "Unix sockets cannot share a port"
           : (policy.kind === "thread"
             ? driver.unsupported("threadListeners")
-            : undefined) ?? driver.unsupported("reusePort");
+            : undefined) ??
+            driver.unsupported(family === "udp" ? "udpReusePort" : "reusePort");
         if (why !== undefined) {
           throw new NotSupportedError(`${policy.listens.name}: ${why}`);
         }
@@ -254,17 +278,40 @@ export function poolMixIn<T extends PoolableServerClass>(
       return this.#sharing ?? undefined;
     }
 
+    /** Where the workers bind a UDP server's port: what its own socket becomes. */
+    [SHARES_DATAGRAM_PORT](): DatagramPortSharing | undefined {
+      if (this.#datagramFamily() !== "udp" || !this.#routeFor("udp").listens) {
+        return undefined;
+      }
+      return (own, rebind) =>
+        this.#shared = new SharedEndpoint(
+          own,
+          rebind,
+          () => this.#pool?.unshare(),
+          (error) => void this.#report(error),
+        );
+    }
+
+    /** A datagram server's family; `undefined` for a stream server. */
+    #datagramFamily(): "udp" | "unix" | undefined {
+      if (HANDOFF_SETTINGS in this) return undefined;
+      const family = (this as { addressFamily?: string }).addressFamily;
+      return family === "AF_UNIX" ? "unix" : "udp";
+    }
+
     /**
      * Refuses `listenInThreads`/`listenInChildren` on a datagram server
-     * before it binds: its datagrams are relayed to the workers.
+     * that cannot share its port before it binds (a Unix one, or where the
+     * runtime's UDP sockets have no `SO_REUSEPORT`).
      */
     override serverBind(): Promise<void> {
-      if (!(HANDOFF_SETTINGS in this) && policy.listens.of(this)) {
-        return Promise.reject(
-          new NotSupportedError(
-            `${policy.listens.name}: a datagram server's workers cannot listen on its port themselves; each datagram is relayed to the least busy worker`,
-          ),
-        );
+      const family = this.#datagramFamily();
+      if (family !== undefined) {
+        try {
+          this.#routeFor(family);
+        } catch (error) {
+          return Promise.reject(error);
+        }
       }
       return super.serverBind();
     }
@@ -303,6 +350,8 @@ export function poolMixIn<T extends PoolableServerClass>(
         handlerTimeout: this.handlerTimeout,
         shutdown: () => this.shutdown(),
         report: (error) => this.#report(error),
+        packetFailed: (data, from, error) =>
+          void this.#packetFailed(data, from, error),
         driver: this.driver,
         handoff: this.#handoff =
           (passesConnections(this) || portSharing(this) !== undefined) &&
@@ -316,19 +365,88 @@ export function poolMixIn<T extends PoolableServerClass>(
       const shared = this.#shared;
       if (shared) {
         const { hostname, port } = shared.address;
-        await pool.share(shared, this.driver.name, {
-          hostname,
-          port,
-          backlog: this.requestQueueSize,
-          reusePort: true,
-          tls: this.#handoff?.tls,
-        });
+        await pool.share(
+          shared,
+          this.driver.name,
+          shared instanceof SharedEndpoint
+            ? {
+              udp: { hostname, port, reusePort: true },
+              maxPacketSize: (this as { maxPacketSize?: number })
+                .maxPacketSize ?? 8192,
+            }
+            : {
+              tcp: {
+                hostname,
+                port,
+                backlog: this.requestQueueSize,
+                reusePort: true,
+                tls: this.#handoff?.tls,
+              },
+            },
+        );
         // The workers hold the port now: ready() means the server's own
         // socket no longer takes clients.
         await shared.release();
+        void this.#serveOnTheirOwn();
       }
       await super.serverActivate();
     }
+
+    /**
+     * While a loop runs, a UDP server's workers serve what they receive on
+     * their own; between loops they hold it for the next (as Python's
+     * socket keeps datagrams for the next `serve_forever`).
+     */
+    override async serveForever(options?: ServeForeverOptions): Promise<void> {
+      this.#loops++;
+      void this.#serveOnTheirOwn();
+      try {
+        await super.serveForever(options);
+      } finally {
+        this.#loops--;
+        // Once the loop returns, workers serve nothing more on their own;
+        // one busy computing answers late, and is not waited for past 1 s.
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        await Promise.race([
+          this.#serveOnTheirOwn(),
+          new Promise((resolve) => timer = setTimeout(resolve, 1000)),
+        ]);
+        clearTimeout(timer);
+      }
+    }
+
+    /**
+     * Tells a UDP server's workers whether to serve on their own: only
+     * while a loop runs, with no `handlerTimeout` (the server times each
+     * request) and none of the hooks that must see each request
+     * overridden; else the server's loop gets each datagram first.
+     */
+    #serveOnTheirOwn(): Promise<void> {
+      if (!(this.#shared instanceof SharedEndpoint)) return Promise.resolve();
+      const auto = this.#loops > 0 && this.handlerTimeout === null &&
+        PER_REQUEST_HOOKS.every((hook) =>
+          (this as Record<string, unknown>)[hook] ===
+            (Pooled.prototype as unknown as Record<string, unknown>)[hook]
+        );
+      return this.#pool?.serveOnTheirOwn(auto) ?? Promise.resolve();
+    }
+
+    /** A handler a UDP worker ran on its own failed: `handleError`, as Python. */
+    async #packetFailed(
+      data: Uint8Array,
+      from: SocketAddress,
+      error: Error,
+    ): Promise<void> {
+      this.#replies ??= new DatagramSocket(this.#shared as SharedEndpoint);
+      try {
+        await this.handleError([data, this.#replies], from, error);
+      } catch {
+        // as a request's: a handleError that throws stops nothing
+      }
+    }
+
+    /** The socket `handleError` sees in a datagram a worker served on its own. */
+    #replies: DatagramSocket<SocketAddress> | undefined;
 
     /** A worker that could not be replaced, through `handleError`. */
     async #report(error: Error): Promise<void> {
@@ -397,8 +515,13 @@ export function poolMixIn<T extends PoolableServerClass>(
         this.blockOnClose = block;
       }
       if (!pool) return;
-      if (this.blockOnClose && !policy.daemon(this)) await pool.close();
-      else void pool.idle().then(() => pool.close());
+      // Handlers UDP workers run on their own are waited for as requests.
+      if (this.blockOnClose && !policy.daemon(this)) {
+        await pool.drained();
+        await pool.close();
+      } else {
+        void pool.idle().then(() => pool.drained()).then(() => pool.close());
+      }
     }
   }
   return Pooled;

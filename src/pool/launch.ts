@@ -8,6 +8,7 @@
 import type { Driver } from "../driver.ts";
 import type { WorkerEvents, WorkerLink } from "../host.ts";
 import type { HandoffSettings } from "../server/stream_server.ts";
+import type { NetAddress } from "../transport.ts";
 import type { ServerInfo, ToChild, ToWorker } from "./messages.ts";
 import { startProcessLink } from "./process_link.ts";
 
@@ -28,6 +29,11 @@ export interface PoolSettings {
   shutdown: () => Promise<void>;
   /** Reports a worker that could not be started again (no request failed). */
   report: (error: Error) => void;
+  /**
+   * Reports a handler that a UDP worker ran on its own (`listenInThreads`,
+   * `listenInChildren`) and that failed: the datagram, its sender, the error.
+   */
+  packetFailed?: (data: Uint8Array, from: NetAddress, error: Error) => void;
   driver: Driver;
   /**
    * Set when the workers take the server's connections over (their

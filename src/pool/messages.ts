@@ -16,7 +16,12 @@ import {
   WorkerError,
 } from "../errors.ts";
 import type { HandoffSettings } from "../server/stream_server.ts";
-import type { SocketAddress, TcpListenOptions } from "../transport.ts";
+import type {
+  NetAddress,
+  SocketAddress,
+  TcpListenOptions,
+  UdpBindOptions,
+} from "../transport.ts";
 
 /**
  * Bytes one side may send on a connection before the other has consumed
@@ -67,13 +72,20 @@ export type ToWorker =
   | { t: "sent"; seq: number; error?: WireError }
   | { t: "shutdownDone"; seq: number }
   | { t: "close"; id: number }
-  // A worker with a listener of its own on the server's port (port_share.ts):
+  // A worker with a listener of its own on the server's port (port_share.ts)
+  // or a UDP socket (packet_share.ts, where maxPacketSize is set):
   | {
     t: "share";
     driver: string;
-    options: TcpListenOptions;
+    options: TcpListenOptions | UdpBindOptions;
     settings: HandoffSettings;
+    maxPacketSize?: number;
+    /** A UDP worker serves on its own from the start (packet_share.ts). */
+    auto?: boolean;
   }
+  // A UDP worker serves on its own (on) or holds what comes (off, answered
+  // with "paused" once it does):
+  | { t: "auto"; on: boolean }
   | { t: "serve"; held: number; id: number }
   | { t: "drop"; held: number }
   | { t: "unshare" };
@@ -111,7 +123,19 @@ export type FromWorker =
     held: number;
     local: SocketAddress;
     remote: SocketAddress;
-  };
+  }
+  // A datagram on a worker's own UDP socket, a copy for the server's hooks.
+  | { t: "received"; held: number; bytes: Uint8Array; from: NetAddress }
+  // A handler the worker ran on its own failed: for handleError.
+  | {
+    t: "packetFailed";
+    bytes: Uint8Array;
+    from: NetAddress;
+    error: WireError;
+  }
+  // Its UDP socket is closed, and the handlers it ran on its own returned.
+  | { t: "drained" }
+  | { t: "paused" };
 
 /** Turns any thrown value into a {@linkcode WireError}. */
 export function toWire(error: unknown): WireError {

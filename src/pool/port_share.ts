@@ -19,14 +19,8 @@ import type {
   StreamListener,
   TcpListenOptions,
 } from "../transport.ts";
+import { Held, HELD_MAX } from "./held.ts";
 import type { FromWorker } from "./messages.ts";
-
-/**
- * Connections a worker holds for the server's word at most: past it the
- * worker stops accepting, and clients wait in its kernel queue. It bounds
- * what a flood costs while the server is at `maxConnections`.
- */
-export const HELD_MAX = 64;
 
 /** Opens a listener with the sockets of the driver named `driver`. */
 export type OpenListener = (
@@ -38,10 +32,8 @@ export type OpenListener = (
 export class PortShare {
   #listener: StreamListener<NetAddress>;
   #send: (message: FromWorker) => void;
-  #held = new Map<number, StreamConn<NetAddress>>();
-  #next = 0;
+  #held = new Held<StreamConn<NetAddress>>();
   #closed = false;
-  #room: (() => void) | undefined;
 
   /**
    * @param listener The worker's own listener.
@@ -61,10 +53,7 @@ export class PortShare {
    * (the server asked after the worker closed it).
    */
   take(held: number): StreamConn<NetAddress> | undefined {
-    const conn = this.#held.get(held);
-    this.#held.delete(held);
-    this.#wake();
-    return conn;
+    return this.#held.take(held);
   }
 
   /** Closes a held connection the server refused or will not serve. */
@@ -79,21 +68,15 @@ export class PortShare {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    this.#wake();
+    this.#held.wake();
     await this.#listener.close().catch(() => {});
-  }
-
-  #wake(): void {
-    const room = this.#room;
-    this.#room = undefined;
-    room?.();
   }
 
   async #acceptLoop(): Promise<void> {
     let backoff = 0;
     while (!this.#closed) {
       if (this.#held.size >= HELD_MAX) {
-        await new Promise<void>((resolve) => this.#room = resolve);
+        await this.#held.room();
         continue;
       }
       let conn: StreamConn<NetAddress>;
@@ -111,8 +94,7 @@ export class PortShare {
         conn.close();
         return;
       }
-      const held = ++this.#next;
-      this.#held.set(held, conn);
+      const held = this.#held.add(conn);
       this.#send({
         t: "accepted",
         held,

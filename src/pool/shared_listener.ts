@@ -17,6 +17,7 @@ import {
 } from "../errors.ts";
 import { acceptBackoff, SERVED_IN_WORKER } from "../server/stream_server.ts";
 import type { NetAddress, StreamConn, StreamListener } from "../transport.ts";
+import { OwnSocket } from "./own_socket.ts";
 
 /** Who holds a connection, and how to tell it to close one. */
 export interface Holder {
@@ -99,41 +100,26 @@ function notHere(): SocketError {
   );
 }
 
-/** How long the server's own socket is drained before it closes. */
-const DRAIN_MS = 5;
-/** How many connections the drain takes at most. */
-const DRAIN_MAX = 256;
-
 /** Opens a listener of the server's own on its port again. */
 export type Reopen = () => Promise<StreamListener<NetAddress>>;
 
 /**
  * The server's listener while its workers accept on its port. The
  * server's own socket stays in the port's group only while no worker
- * listens: before the first does, and again whenever every worker is
- * being replaced ({@linkcode listening}), so clients then wait in its
- * queue instead of being refused. The connections it accepts itself are
- * plain ones, which the pool passes over or relays as it would without
- * the workers' listeners.
+ * listens (see {@linkcode OwnSocket}). The connections it accepts itself
+ * are plain ones, which the pool passes over or relays as it would
+ * without the workers' listeners.
  */
-export class SharedListener implements StreamListener<NetAddress> {
+export class SharedListener extends OwnSocket<StreamListener<NetAddress>>
+  implements StreamListener<NetAddress> {
   readonly address: NetAddress;
-  #own: StreamListener<NetAddress> | undefined;
-  #reopen: Reopen;
-  #opening: Promise<void> | undefined;
-  /** The pending `accept()` on the server's own socket: one at a time. */
-  #ownAccept: Promise<boolean> | undefined;
-  #releasing: Promise<void> | undefined;
   #backoff = 0;
-  #listeners = 0;
   #queue: StreamConn<NetAddress>[] = [];
   #waiting: {
     resolve(conn: StreamConn<NetAddress>): void;
     reject(error: Error): void;
   } | undefined;
-  #closed = false;
   #onClose: () => void;
-  #onError: (error: Error) => void;
 
   /**
    * @param own The server's own listener: it holds the port until the
@@ -148,11 +134,9 @@ export class SharedListener implements StreamListener<NetAddress> {
     onClose: () => void,
     onError: (error: Error) => void,
   ) {
-    this.#own = own;
+    super(own, reopen, onError);
     this.address = own.address;
-    this.#reopen = reopen;
     this.#onClose = onClose;
-    this.#onError = onError;
   }
 
   /**
@@ -160,66 +144,15 @@ export class SharedListener implements StreamListener<NetAddress> {
    * a number would name a closed descriptor.
    */
   get fd(): number | undefined {
-    if (this.#own) return this.#own.fd;
+    if (this.own) return this.own.fd;
     throw new NotSupportedError(
       "fileno(): the workers listen on the port themselves (listenInThreads, listenInChildren) and the server holds no socket; set the option to false to keep one",
     );
   }
 
-  /**
-   * How many workers listen on the port now: at the first, the server's
-   * own socket closes ({@linkcode release}); at none, it opens again.
-   */
-  listening(count: number): void {
-    this.#listeners = count;
-    if (count > 0) {
-      void this.release();
-      return;
-    }
-    if (this.#closed || this.#own || this.#opening) return;
-    this.#opening = this.#reopen().then((own) => {
-      this.#opening = undefined;
-      if (this.#closed || this.#listeners > 0) return void own.close();
-      this.#own = own;
-      if (this.#waiting) this.#pull();
-    }, (error) => {
-      this.#opening = undefined;
-      this.#onError(error);
-    });
-  }
-
-  /**
-   * Closes the server's own socket, once what waits in its queue is taken
-   * (closing would reset it): until nothing comes for `DRAIN_MS`. Resolves
-   * once it is closed.
-   */
-  release(): Promise<void> {
-    const own = this.#own;
-    if (!own) return this.#releasing ?? Promise.resolve();
-    this.#own = undefined;
-    return this.#releasing = this.#drain(own).finally(() => {
-      this.#releasing = undefined;
-    });
-  }
-
-  async #drain(own: StreamListener<NetAddress>): Promise<void> {
-    for (let taken = 0; taken < DRAIN_MAX && !this.#closed; taken++) {
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const quiet = new Promise<false>((resolve) => {
-        timer = setTimeout(() => resolve(false), DRAIN_MS);
-      });
-      const took = await Promise.race([this.#acceptOwn(own), quiet]);
-      clearTimeout(timer);
-      if (!took) break;
-    }
-    await own.close().catch(() => {});
-    // One accepted as it closed is served all the same.
-    await this.#ownAccept;
-  }
-
   /** A connection a worker accepted; refused once the listener is closed. */
   push(conn: StreamConn<NetAddress>): void {
-    if (this.#closed) return conn.close();
+    if (this.closed) return conn.close();
     const waiting = this.#waiting;
     this.#waiting = undefined;
     if (waiting) waiting.resolve(conn);
@@ -236,7 +169,7 @@ export class SharedListener implements StreamListener<NetAddress> {
   accept(): Promise<StreamConn<NetAddress>> {
     const next = this.#queue.shift();
     if (next) return Promise.resolve(next);
-    if (this.#closed) return Promise.reject(new ServerClosedError());
+    if (this.closed) return Promise.reject(new ServerClosedError());
     if (this.#waiting) {
       return Promise.reject(new Error("accept(): one accept at a time"));
     }
@@ -247,36 +180,36 @@ export class SharedListener implements StreamListener<NetAddress> {
     return accepted;
   }
 
+  protected reopened(): void {
+    if (this.#waiting) this.#pull();
+  }
+
   /**
    * Accepts one connection on the server's own socket, only while the
    * server waits for one: what a flood costs stays in the kernel's queue.
    */
   #pull(): void {
-    const own = this.#own;
-    if (own && !this.#ownAccept) void this.#acceptOwn(own);
+    const own = this.own;
+    if (own && !this.pending) void this.takeOwn(own);
   }
 
-  /**
-   * Accepts on `own` (or joins the pending accept) and queues what comes:
-   * `true` if a connection did.
-   */
-  #acceptOwn(own: StreamListener<NetAddress>): Promise<boolean> {
-    return this.#ownAccept ??= own.accept().then((conn) => {
-      this.#ownAccept = undefined;
+  protected takeOwn(own: StreamListener<NetAddress>): Promise<boolean> {
+    return this.pending ??= own.accept().then((conn) => {
+      this.pending = undefined;
       this.#backoff = 0;
       this.push(conn);
       return true;
     }, async (error) => {
-      if (this.#own === own && !(error instanceof ServerClosedError)) {
+      if (this.own === own && !(error instanceof ServerClosedError)) {
         // Longer while out of descriptors: the loop must not spin.
         this.#backoff = acceptBackoff(this.#backoff, error) || 10;
         await new Promise((resolve) => setTimeout(resolve, this.#backoff));
       }
       // A socket that closed under it is gone: no accept on it again.
-      if (this.#own === own && error instanceof ServerClosedError) {
-        this.#own = undefined;
+      if (this.own === own && error instanceof ServerClosedError) {
+        this.own = undefined;
       }
-      this.#ownAccept = undefined;
+      this.pending = undefined;
       // Again, or on the socket that replaced this one while it closed.
       if (this.#waiting) this.#pull();
       return false;
@@ -291,14 +224,13 @@ export class SharedListener implements StreamListener<NetAddress> {
   }
 
   async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
+    if (this.closed) return;
+    this.closed = true;
     this.#onClose();
     for (const conn of this.#queue) conn.close();
     this.#queue = [];
     this.#waiting?.reject(new ServerClosedError());
     this.#waiting = undefined;
-    await this.#opening;
-    await this.release();
+    await this.closeOwn();
   }
 }

@@ -28,6 +28,10 @@ export interface Slot {
   sharing?: Deferred<void>;
   /** Whether its worker listens on the server's port. */
   listening?: boolean;
+  /** Until its worker closed its UDP socket and its own handlers returned. */
+  draining?: Deferred<void>;
+  /** Until its UDP worker holds what comes instead of serving it. */
+  pausing?: Deferred<void>;
 }
 
 /** A request a worker serves. */

@@ -14,7 +14,12 @@ import { IdleWatch } from "../io/idle_watch.ts";
 import { readProxyHeader } from "../proxy/header.ts";
 import { StreamSocket } from "../io/stream_socket.ts";
 import type { HandoffSettings } from "../server/stream_server.ts";
-import type { SocketAddress, StreamConn } from "../transport.ts";
+import type {
+  SocketAddress,
+  StreamConn,
+  TcpListenOptions,
+  UdpBindOptions,
+} from "../transport.ts";
 import {
   fromWire,
   type FromWorker,
@@ -22,6 +27,7 @@ import {
   type ToWorker,
 } from "./messages.ts";
 import { type OpenListener, PortShare } from "./port_share.ts";
+import { type OpenDatagram, PacketShare } from "./packet_share.ts";
 import { RemoteConn, RemoteEndpoint } from "./remote_conn.ts";
 import { WorkerServer } from "./worker_server.ts";
 import { importHandlerModule } from "../_handler_module.ts";
@@ -44,6 +50,8 @@ export interface ParentPort {
    * `threadListeners` (see `port_share.ts`).
    */
   listenTcp?: OpenListener;
+  /** Binds a UDP socket of the worker's own, as {@linkcode listenTcp}. */
+  bindUdp?: OpenDatagram;
 }
 
 /** A connection this worker serves itself, and what it must apply to it. */
@@ -120,16 +128,44 @@ export function serveParent(port: ParentPort): void {
   };
   port.adopt?.((connection) => void serve(connection));
 
-  let share: PortShare | undefined;
+  let share: PortShare | PacketShare | undefined;
   let shareSettings: HandoffSettings | undefined;
   const startSharing = async (m: ToWorker & { t: "share" }) => {
     try {
-      if (!port.listenTcp) {
-        throw new Error("this worker cannot open a listener of its own");
+      const { listenTcp, bindUdp } = port;
+      if (m.maxPacketSize !== undefined) {
+        if (!bindUdp) throw new Error("this worker cannot bind a UDP socket");
+        const endpoint = await bindUdp(m.driver, m.options as UdpBindOptions);
+        const packets: PacketShare = new PacketShare(
+          endpoint,
+          m.maxPacketSize,
+          send,
+          (datagram) =>
+            runHandler(
+              Handler,
+              [datagram.data, packets.socket],
+              datagram.from,
+              server,
+            )
+              .catch((error) =>
+                send({
+                  t: "packetFailed",
+                  bytes: datagram.data,
+                  from: datagram.from,
+                  error: toWire(error),
+                })
+              ),
+          m.auto === true,
+        );
+        share = packets;
+      } else {
+        if (!listenTcp) {
+          throw new Error("this worker cannot open a listener of its own");
+        }
+        const options = m.options as TcpListenOptions;
+        share = new PortShare(await listenTcp(m.driver, options), send);
       }
-      const listener = await port.listenTcp(m.driver, m.options);
       shareSettings = m.settings;
-      share = new PortShare(listener, send);
       send({ t: "sharing" });
     } catch (error) {
       send({ t: "shareFailed", error: toWire(error) });
@@ -214,6 +250,16 @@ export function serveParent(port: ParentPort): void {
         void startSharing(m);
         break;
       case "serve": {
+        if (share instanceof PacketShare) {
+          const datagram = share.take(m.held);
+          if (!datagram) send({ t: "done", id: m.id });
+          else {
+            share.track(
+              run(m.id, [datagram.data, share.socket], datagram.from),
+            );
+          }
+          break;
+        }
         // null: the connection is gone; serve() ends the request at once.
         const conn = share?.take(m.held) ?? null;
         void serve({ id: m.id, conn, settings: shareSettings! });
@@ -223,7 +269,13 @@ export function serveParent(port: ParentPort): void {
         share?.drop(m.held);
         break;
       case "unshare":
-        void share?.close();
+        if (share instanceof PacketShare) {
+          void share.close().then(() => send({ t: "drained" }));
+        } else void share?.close();
+        break;
+      case "auto":
+        if (share instanceof PacketShare) share.setAuto(m.on);
+        if (!m.on) send({ t: "paused" });
         break;
     }
   });

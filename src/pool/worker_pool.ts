@@ -10,10 +10,10 @@
  * threads, Unix sockets to threads) a connection's bytes are relayed over
  * the worker's message channel (a copy and a message per chunk, at most
  * `RELAY_WINDOW` ahead), as are datagrams for both kinds. With
- * `listenInThreads` or `listenInChildren` the workers of a TCP server each
- * listen on its port themselves instead (`SO_REUSEPORT`, see
- * `port_share.ts`): the kernel's hash picks the worker, and the server
- * still verifies and counts each connection.
+ * `listenInThreads` or `listenInChildren` the workers of a TCP or UDP
+ * server each listen on its port themselves instead (`SO_REUSEPORT`, see
+ * `port_share.ts` and `packet_share.ts`): the kernel's hash picks the
+ * worker, and the server still verifies and counts each request.
  *
  * @module
  */
@@ -24,9 +24,10 @@ import { WorkerError } from "../errors.ts";
 import type { DatagramSocket } from "../io/datagram_socket.ts";
 import { streamConnOf, StreamSocket } from "../io/stream_socket.ts";
 import type { WorkerLink } from "../host.ts";
-import type { SocketAddress, TcpListenOptions } from "../transport.ts";
+import type { SocketAddress } from "../transport.ts";
 import { HeldConn, type SharedListener } from "./shared_listener.ts";
-import { ListeningWorkers } from "./listening_workers.ts";
+import type { SharedEndpoint } from "./shared_endpoint.ts";
+import { ListeningWorkers, type ShareOptions } from "./listening_workers.ts";
 import type { Job, Slot } from "./slot.ts";
 import {
   fromWire,
@@ -136,10 +137,16 @@ export class WorkerPool {
    * worker died.
    */
   async run(request: Request, client: SocketAddress): Promise<void> {
-    const held = request instanceof StreamSocket
+    // What a worker accepted or received on its own socket, if it did.
+    const conn = request instanceof StreamSocket
       ? streamConnOf(request)
       : undefined;
-    const slot = held instanceof HeldConn && this.#share
+    const held = conn instanceof HeldConn
+      ? conn
+      : request instanceof StreamSocket
+      ? undefined
+      : this.#share?.heldPacket(request[0]);
+    const slot = held && this.#share
       ? this.#share.holderOf(held)
       : await this.#pick();
     const id = ++this.#nextJob;
@@ -159,9 +166,12 @@ export class WorkerPool {
       job.timer = setTimeout(() => this.#hung(job, limit), limit);
     }
     const link = slot.link;
-    if (held instanceof HeldConn) {
+    if (held) {
       held.served = true;
-      this.#passed.set(request as StreamSocket, job);
+      // A datagram's handler replies from the worker's own socket.
+      if (held instanceof HeldConn) {
+        this.#passed.set(request as StreamSocket, job);
+      }
       this.#send(slot, { t: "serve", held: held.held, id });
     } else if (
       request instanceof StreamSocket && this.#settings.handoff && link?.pass
@@ -210,16 +220,16 @@ export class WorkerPool {
 
   /**
    * Has every worker listen on the server's port itself, with the options
-   * of the server's listener, and waits until they do; workers that
-   * replace others later listen as they start. Connections they accept
-   * reach `listener`.
+   * of the server's socket, and waits until they do; workers that replace
+   * others later listen as they start. Connections they accept, or
+   * datagrams they receive, reach `listener`.
    *
    * @throws {WorkerError} If a worker cannot listen.
    */
   async share(
-    listener: SharedListener,
+    listener: SharedListener | SharedEndpoint,
     driver: string,
-    options: TcpListenOptions,
+    options: ShareOptions,
   ): Promise<void> {
     const share = this.#share = new ListeningWorkers(
       listener,
@@ -228,6 +238,7 @@ export class WorkerPool {
       this.#settings.handoff ?? { idleTimeout: null, proxyHeaderTimeout: null },
       this.#slots,
       (slot, message) => this.#send(slot, message),
+      (data, from, error) => this.#settings.packetFailed?.(data, from, error),
     );
     await Promise.all(this.#slots.map((slot) => share.listenIn(slot)));
   }
@@ -238,10 +249,36 @@ export class WorkerPool {
   }
 
   /**
+   * Has a UDP server's workers serve what they receive on their own
+   * (`true`), or hold each datagram for the server's loop; resolves once
+   * those told to hold do.
+   */
+  serveOnTheirOwn(auto: boolean): Promise<void> {
+    return this.#share?.setAuto(auto) ?? Promise.resolve();
+  }
+
+  /**
+   * Resolves once the UDP workers, told to stop, closed their sockets and
+   * the handlers they ran on their own returned.
+   */
+  drained(): Promise<void> {
+    return this.#share?.drained() ?? Promise.resolve();
+  }
+
+  /**
    * Closes a connection a worker serves itself, as the server closes its
    * requests (past `closeGrace`): the handler reads end of stream.
    */
   closeRequest(request: unknown): void {
+    if (Array.isArray(request)) {
+      // A datagram a worker holds, refused by verifyRequest: it forgets it.
+      const held = this.#share?.heldPacket(request[0]);
+      if (held && !held.served) {
+        held.served = true;
+        held.holder.drop(held.held);
+      }
+      return;
+    }
     const job = this.#passed.get(request as StreamSocket);
     if (!job) return;
     this.#passed.delete(request as StreamSocket);
@@ -363,7 +400,11 @@ export class WorkerPool {
       this.#ready(slot);
       return;
     }
-    if (m.t === "sharing" || m.t === "shareFailed" || m.t === "accepted") {
+    if (
+      m.t === "sharing" || m.t === "shareFailed" || m.t === "accepted" ||
+      m.t === "received" || m.t === "packetFailed" || m.t === "drained" ||
+      m.t === "paused"
+    ) {
       return this.#share?.receive(slot, m, (error) => {
         if (this.#running) this.#startFailed(slot, error);
       });
@@ -425,6 +466,8 @@ export class WorkerPool {
     if (this.#closing) return;
     const error = new WorkerError(how);
     slot.sharing?.reject(error);
+    // The datagrams it served on its own were no request of the server's.
+    if (this.#share?.auto) this.#settings.report(error);
     const wasReady = slot.ready;
     slot.ready = false;
     for (const job of slot.jobs.values()) {

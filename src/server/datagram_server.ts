@@ -10,9 +10,39 @@ import { DatagramSocket } from "../io/datagram_socket.ts";
 import type {
   Datagram,
   DatagramEndpoint,
+  NetAddress,
   SocketAddress,
 } from "../transport.ts";
 import { SocketServer } from "./socket_server.ts";
+
+/**
+ * Marks a UDP server whose workers each bind its port themselves
+ * (`SO_REUSEPORT`): a method returning what turns the server's own socket
+ * into the one its loop receives from, or `undefined` where its workers do
+ * not bind it.
+ */
+export const SHARES_DATAGRAM_PORT: unique symbol = Symbol(
+  "shares datagram port",
+);
+
+/**
+ * Turns a server's own UDP socket into the one its loop receives from;
+ * `rebind` binds the server's own socket again, with the same options.
+ */
+export type DatagramPortSharing = (
+  own: DatagramEndpoint<NetAddress>,
+  rebind: () => Promise<DatagramEndpoint<NetAddress>>,
+) => DatagramEndpoint<NetAddress>;
+
+/** How `server`'s workers share its UDP port, if they do. */
+export function datagramPortSharing(
+  server: object,
+): DatagramPortSharing | undefined {
+  const { [SHARES_DATAGRAM_PORT]: shares } = server as {
+    [SHARES_DATAGRAM_PORT]?: () => DatagramPortSharing | undefined;
+  };
+  return typeof shares === "function" ? shares.call(server) : undefined;
+}
 
 /** The largest `maxPacketSize` accepted: 1 MiB, past any real datagram. */
 export const MAX_PACKET_SIZE_LIMIT = 1 << 20;

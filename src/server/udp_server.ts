@@ -8,7 +8,7 @@ import { checkNetAddress } from "../address.ts";
 import type { RequestHandlerClass } from "../handler/base_handler.ts";
 import type { DatagramRequest } from "../handler/datagram_handler.ts";
 import type { DatagramEndpoint, NetAddress } from "../transport.ts";
-import { DatagramServer } from "./datagram_server.ts";
+import { datagramPortSharing, DatagramServer } from "./datagram_server.ts";
 import {
   checkSocketServerOptions,
   type SocketServerOptions,
@@ -89,11 +89,19 @@ export class UDPServer extends DatagramServer<NetAddress> {
   }
 
   /** Binds `serverAddress`. */
-  protected override openSocket(): Promise<DatagramEndpoint<NetAddress>> {
-    return this.driver.bindUdp({
+  protected override async openSocket(): Promise<
+    DatagramEndpoint<NetAddress>
+  > {
+    const share = datagramPortSharing(this);
+    const options = {
       hostname: this.serverAddress.hostname,
       port: this.serverAddress.port,
-      reusePort: this.allowReusePort,
-    });
+      // Workers that bind the port themselves join it this way.
+      reusePort: this.allowReusePort || share !== undefined,
+    };
+    const endpoint = await this.driver.bindUdp(options);
+    if (!share) return endpoint;
+    const { port } = endpoint.address;
+    return share(endpoint, () => this.driver.bindUdp({ ...options, port }));
   }
 }
