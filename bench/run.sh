@@ -9,6 +9,10 @@
 #          `forklistening`: listenInChildren), next to Python's
 #          ThreadingTCPServer and ForkingTCPServer (shared/bench/servers/py_echo.py)
 #   udp1, udp10  UDPServer against Deno.listenDatagram / Bun.udpSocket / node:dgram
+#   udppools  10 clients on UDPServer and the UDP pools: Threading and
+#          Forking (each datagram relayed), and `udplistening` /
+#          `udpforklistening` (each worker binds the port itself; Bun and
+#          Node: Deno's UDP sockets cannot share a port)
 #   idle   memory per idle connection: RSS growth over IDLE_N (8,000) held
 #          clients, for the raw server, the pull loop and the event loop
 #   cpu10  a CPU-bound handler (about 1 ms per request), 10 clients, on
@@ -71,6 +75,7 @@ server_cmd() { # server port
     rawpull) run_with "$rt" "$here/raw_pull_echo.ts" "$2" ;;
     rawudp) run_with "$rt" "$here/raw_udp_echo.ts" "$2" ;;
     udpserver) run_with "$rt" "$here/udp_echo.ts" "$2" ;;
+    udpthreading | udplistening | udpforking | udpforklistening) run_with "$rt" "$here/udp_echo.ts" "$2" "${kind#udp}" ;;
     *) echo "unknown server $1" >&2; return 1 ;;
   esac
 }
@@ -80,7 +85,7 @@ workload_args() {
     pp100 | io100) echo "--mode pingpong --conns 100 --size 64" ;;
     cpu10) echo "--mode pingpong --conns 10 --size 64" ;;
     udp1) echo "--mode udp --conns 1 --size 64" ;;
-    udp10) echo "--mode udp --conns 10 --size 64" ;;
+    udp10 | udppools) echo "--mode udp --conns 10 --size 64" ;;
     *) echo "unknown workload $1" >&2; return 1 ;;
   esac
 }
@@ -88,6 +93,10 @@ workload_args() {
 # run once per round, before the runtimes.
 servers() { # workload runtime
   case $1 in
+    udppools) case $2 in
+        deno) echo "$2-rawudp $2-udpserver $2-udpthreading $2-udpforking" ;;
+        *) echo "$2-rawudp $2-udpserver $2-udpthreading $2-udplistening $2-udpforking $2-udpforklistening" ;;
+      esac ;;
     udp*) echo "$2-rawudp $2-udpserver" ;;
     pp100) echo "$2-raw $2-rawpull $2-eventloop" ;;
     io100) echo "$2-raw $2-rawpull $2-eventloop $2-threading $2-listening $2-forking $2-forklistening" ;;

@@ -56,14 +56,17 @@ GROUPS = {
     "pp100": ("raw", ["raw", "rawpull", "eventloop"]),
     "io100": ("raw", ["raw", "rawpull", "eventloop", "threading", "listening", "forking", "forklistening"]),
     "cpu10": ("cputcpserver", ["cputcpserver", "cpueventloop", "cputhreading", "cpulistening", "cpuforking", "cpuforklistening"]),
+    "udppools": ("rawudp", ["rawudp", "udpserver", "udpthreading", "udplistening", "udpforking", "udpforklistening"]),
 }
+# What each group's "CPU x" column divides by: the one-loop server.
+LOOP = {"cpu10": "cpueventloop", "udppools": "udpserver"}
 PYTHON = {"io100": ["threading", "forking"], "cpu10": ["cputcp", "cputhreading", "cpuforking"]}
 for w, (ref, kinds) in GROUPS.items():
     if not any(k[0] == w for k in rows):
         continue
     # CPU per echo against the event loop of the same runtime (python: its
     # threading server), the ratio the pools' targets are set in.
-    print(f"| {w} | server | per s | x {ref} | CPU us per echo | CPU x eventloop | p99 us | errors |")
+    print(f"| {w} | server | per s | x {ref} | CPU us per echo | CPU x {LOOP.get(w, 'eventloop')} | p99 us | errors |")
     print("| --- | --- | --- | --- | --- | --- | --- | --- |")
     pbase = (w, "python-cputcp" if w == "cpu10" else "python-threading")
     pcpu = (w, "python-cputhreading" if w == "cpu10" else "python-threading")
@@ -76,7 +79,7 @@ for w, (ref, kinds) in GROUPS.items():
                   f"| {med(key, 3):.2f} | {cratio} (python) | {med(key, 1):,.0f} | {errors(key)} |")
     for rt in ("deno", "bun", "node"):
         base = (w, f"{rt}-{ref}")
-        loop = (w, f"{rt}-{'cpueventloop' if w == 'cpu10' else 'eventloop'}")
+        loop = (w, f"{rt}-{LOOP.get(w, 'eventloop')}")
         for kind in kinds:
             key = (w, f"{rt}-{kind}")
             if key in rows and base in rows:

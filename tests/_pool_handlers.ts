@@ -116,7 +116,8 @@ export class UpperDatagram extends DatagramRequestHandler<WorkerServer> {
 
 /**
  * One command per datagram: `who`, `held` (whether the reply leaves from
- * the worker's own socket), `slow` (replies after 300 ms), `throw`,
+ * the worker's own socket), `slow` (replies after 300 ms), `forever`
+ * (never returns), `throw`,
  * `crash`, `hang`; anything else comes back in capitals.
  */
 export class DatagramCommands extends DatagramRequestHandler<WorkerServer> {
@@ -138,6 +139,8 @@ export class DatagramCommands extends DatagramRequestHandler<WorkerServer> {
       case "slow":
         await new Promise((resolve) => setTimeout(resolve, 300));
         return void await this.wfile.write("slept");
+      case "forever": // waits and never returns, computing nothing
+        return void await new Promise(() => {});
       case "throw":
         throw new RangeError("boom in a datagram");
       case "crash":

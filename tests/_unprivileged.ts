@@ -4,7 +4,13 @@
 // root. The attacker scripts are copied to a directory nobody can read.
 
 import { execFileSync, spawn } from "node:child_process";
-import { chmodSync, copyFileSync, mkdtempSync, rmSync } from "node:fs";
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  mkdtempSync,
+  rmSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import process from "node:process";
 
@@ -99,4 +105,47 @@ export function lines(child: ReturnType<typeof spawn>): () => Promise<string> {
     if (line !== undefined) return Promise.resolve(line);
     return new Promise((resolve) => waiting.push(resolve));
   };
+}
+
+/** The system's Python, which uid 65534 may run, and sets SO_REUSEPORT. */
+const PYTHON = "/usr/bin/python3";
+
+/**
+ * Tries to join the sockets on a TCP or UDP `port` with `SO_REUSEPORT`, as
+ * this user or as uid 65534: "joined", or the errno's name.
+ */
+export function joinPort(
+  type: "tcp" | "udp",
+  port: number,
+  asNobody: boolean,
+): string {
+  const script = [
+    "import socket, errno",
+    `s = socket.socket(socket.AF_INET, socket.${
+      type === "tcp" ? "SOCK_STREAM" : "SOCK_DGRAM"
+    })`,
+    "s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)",
+    "try:",
+    `    s.bind(("127.0.0.1", ${port})); ${
+      type === "tcp" ? "s.listen(1); " : ""
+    }print("joined")`,
+    "except OSError as e:",
+    "    print(errno.errorcode[e.errno])",
+    "s.close()",
+  ].join("\n");
+  const command = asNobody
+    ? ["setpriv", ...SETPRIV, PYTHON, "-c", script]
+    : [PYTHON, "-c", script];
+  return execFileSync(command[0], command.slice(1), { encoding: "utf8" })
+    .trim();
+}
+
+/** Why the other-user attack on a shared port cannot run here, if it cannot. */
+export function otherUserSkip(): string | undefined {
+  if (process.getuid?.() !== 0) {
+    return "needs root, to run the attacker as another user with setpriv (CI runs as root)";
+  }
+  return existsSync(PYTHON) && existsSync("/usr/bin/setpriv")
+    ? undefined
+    : `needs ${PYTHON} and setpriv, to bind as another user`;
 }

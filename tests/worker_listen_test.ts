@@ -7,7 +7,6 @@
 // worker_udp_listen_test.ts.
 
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import process from "node:process";
 import { describe, it } from "./_testing.ts";
@@ -20,7 +19,7 @@ import {
   WorkerError,
 } from "../mod.ts";
 import { Commands } from "./_pool_handlers.ts";
-import { SETPRIV } from "./_unprivileged.ts";
+import { joinPort, otherUserSkip } from "./_unprivileged.ts";
 import {
   Client,
   collectingErrors,
@@ -127,41 +126,6 @@ async function notRefused(port: number): Promise<string> {
   }
 }
 
-/** The system's Python, which uid 65534 may run, and sets SO_REUSEPORT. */
-const PYTHON = "/usr/bin/python3";
-
-/**
- * Tries to join the listeners on `port` with `SO_REUSEPORT`, as this user
- * or as uid 65534: "joined", or the errno's name.
- */
-function joinPort(port: number, asNobody: boolean): string {
-  const script = [
-    "import socket, errno",
-    "s = socket.socket()",
-    "s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)",
-    "try:",
-    `    s.bind(("127.0.0.1", ${port})); s.listen(1); print("joined")`,
-    "except OSError as e:",
-    "    print(errno.errorcode[e.errno])",
-    "s.close()",
-  ].join("\n");
-  const command = asNobody
-    ? ["setpriv", ...SETPRIV, PYTHON, "-c", script]
-    : [PYTHON, "-c", script];
-  return execFileSync(command[0], command.slice(1), { encoding: "utf8" })
-    .trim();
-}
-
-/** Why the other-user attack cannot run here, if it cannot. */
-function otherUserSkip(): string | undefined {
-  if (process.getuid?.() !== 0) {
-    return "needs root, to run the attacker as another user with setpriv (CI runs as root)";
-  }
-  return existsSync(PYTHON) && existsSync("/usr/bin/setpriv")
-    ? undefined
-    : `needs ${PYTHON} and setpriv, to bind as another user`;
-}
-
 /**
  * Joins the listeners on `port` from this process with `SO_REUSEPORT`:
  * it succeeds only if the workers' listeners set it too, which a listener
@@ -193,9 +157,9 @@ for (const pool of POOLS) {
       await using server = await listening(new Server(LOCAL, Commands));
       const port = server.serverAddress.port;
       // The control: the same user may join (what SO_REUSEPORT is for)...
-      assert.equal(joinPort(port, false), "joined");
+      assert.equal(joinPort("tcp", port, false), "joined");
       // ...and the kernel refuses a socket of any other user.
-      assert.equal(joinPort(port, true), "EADDRINUSE");
+      assert.equal(joinPort("tcp", port, true), "EADDRINUSE");
       assert.equal(await exchange(port, "held\n"), "own\n");
       await server.stop();
     });

@@ -16,11 +16,13 @@ import {
   WorkerError,
 } from "../mod.ts";
 import { DatagramCommands } from "./_pool_handlers.ts";
+import { joinPort, otherUserSkip } from "./_unprivileged.ts";
 import {
   collectingErrors,
   DRIVERS,
   LOCAL,
   RUNTIME,
+  settlesWithin,
   sleep,
   tempDir,
   UdpClient,
@@ -101,6 +103,21 @@ for (const pool of POOLS) {
   const { Server, workers, skip } = pool;
   const one = workers === "threads" ? "thread" : "child";
   describe(`${pool.setting}, UDP [${RUNTIME}]`, () => {
+    it(`another local user cannot join the ${workers}' UDP port`, {
+      ...LIMIT,
+      skip: skip ?? otherUserSkip(),
+    }, async () => {
+      await using server = await listening(new Server(LOCAL, DatagramCommands));
+      const port = server.serverAddress.port;
+      // The control: the same user may join (what SO_REUSEPORT is for)...
+      assert.equal(joinPort("udp", port, false), "joined");
+      // ...and the kernel refuses a socket of any other user, which would
+      // otherwise get a share of the clients' datagrams.
+      assert.equal(joinPort("udp", port, true), "EADDRINUSE");
+      assert.equal(await ask(port, "held"), "own");
+      await server.stop();
+    });
+
     it(
       `each ${one} binds the port and serves on its own: the server's loop gets no datagram`,
       {
@@ -262,6 +279,24 @@ for (const pool of POOLS) {
         }
       },
     );
+
+    it(`serverClose stops waiting for a ${one}'s handler at closeGrace`, {
+      ...LIMIT,
+      skip,
+    }, async () => {
+      const server = await listening(new Server(LOCAL, DatagramCommands), 1);
+      server.closeGrace = 200;
+      const client = await UdpClient.open();
+      try {
+        await client.send("forever", server.serverAddress.port);
+        await sleep(100); // the handler runs, on the worker's own
+        await server.stop();
+        assert.ok(await settlesWithin(server.serverClose(), 10_000));
+        assert.equal(server.activeWorkers, 0);
+      } finally {
+        client.close();
+      }
+    });
 
     for (const how of ["crash", "hang", "kill"] as const) {
       if (how === "kill" && one === "thread") continue;

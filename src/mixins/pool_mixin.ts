@@ -6,6 +6,7 @@
  * @module
  */
 
+import { settlesBy } from "../_deferred.ts";
 import { describe } from "../address.ts";
 import { NotSupportedError } from "../errors.ts";
 import { checkDuration } from "../options.ts";
@@ -507,6 +508,8 @@ export function poolMixIn<T extends PoolableServerClass>(
     override async serverClose(): Promise<void> {
       const pool = this.#pool;
       const block = this.blockOnClose;
+      const grace = this.closeGrace;
+      const deadline = grace === null ? Infinity : Date.now() + grace;
       // Daemon threads are never waited for, whatever blockOnClose says.
       if (policy.daemon(this)) this.blockOnClose = false;
       try {
@@ -515,9 +518,10 @@ export function poolMixIn<T extends PoolableServerClass>(
         this.blockOnClose = block;
       }
       if (!pool) return;
-      // Handlers UDP workers run on their own are waited for as requests.
+      // Handlers UDP workers run on their own are waited for as requests,
+      // up to closeGrace.
       if (this.blockOnClose && !policy.daemon(this)) {
-        await pool.drained();
+        await settlesBy(pool.drained(), deadline);
         await pool.close();
       } else {
         void pool.idle().then(() => pool.drained()).then(() => pool.close());
