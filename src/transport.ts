@@ -217,6 +217,13 @@ export interface StreamConn<A extends SocketAddress = NetAddress> {
    */
   read(): Promise<Uint8Array | null>;
   /**
+   * As {@linkcode StreamConn.read}, but at most `max` bytes (the rest stays
+   * for the next read), and an empty array at end of stream: Python's
+   * `recv()`, which a handler then gets as it is, with no further step.
+   * Optional: without it, `recv()` cuts what `read()` returns.
+   */
+  recv?(max: number): Promise<Uint8Array>;
+  /**
    * Write all of `data`. Resolves once the bytes are handed to the kernel,
    * so a peer that stops reading holds the writer back instead of growing
    * a queue. Concurrent calls are written in call order.

@@ -221,17 +221,41 @@ for (const rig of rigs()) {
       },
     );
 
-    it("fails a waiting read with ECONNRESET when the client resets", async () => {
+    it("recv(max) returns at most max bytes, the rest next, and empty bytes at the end", async () => {
       const { conn, peer, done } = await pair();
-      const reading = conn.read();
-      await sleep(50);
-      peer.reset();
-      await assert.rejects(
-        reading,
-        (error) => error instanceof SocketError && error.code === "ECONNRESET",
-      );
+      assert.ok(conn.recv, "every driver has recv()");
+      // Waiting first: the chunk arrives while recv(3) waits.
+      const first = conn.recv(3);
+      await peer.write(encoder.encode("abcdefgh"));
+      assert.equal(text(await first), "abc");
+      // Then from what is queued (Bun and Node) or read again (Deno).
+      let rest = "";
+      while (rest.length < 5) {
+        const chunk = await conn.recv(2);
+        assert.ok(chunk.length >= 1 && chunk.length <= 2, `${chunk.length}`);
+        rest += text(chunk);
+      }
+      assert.equal(rest, "defgh");
+      peer.end();
+      assert.deepEqual(await conn.recv(8), new Uint8Array(0));
+      assert.deepEqual(await conn.recv(8), new Uint8Array(0), "and again");
       await done();
     });
+
+    for (const call of ["read", "recv"] as const) {
+      it(`fails a waiting ${call} with ECONNRESET when the client resets`, async () => {
+        const { conn, peer, done } = await pair();
+        const reading = call === "read" ? conn.read() : conn.recv!(64);
+        await sleep(50);
+        peer.reset();
+        await assert.rejects(
+          reading,
+          (error) =>
+            error instanceof SocketError && error.code === "ECONNRESET",
+        );
+        await done();
+      });
+    }
 
     it("resolves a waiting read with null on close", async () => {
       const { conn, done } = await pair();

@@ -118,6 +118,14 @@ export class NodeConn<A extends SocketAddress> implements StreamConn<A> {
     return this.#input.read();
   }
 
+  recv(max: number): Promise<Uint8Array> {
+    if (this.#held) {
+      this.#held = false;
+      this.#socket.resume();
+    }
+    return this.#input.recv(max);
+  }
+
   /**
    * The socket, to pass to a child, if nothing was read from it here; it
    * is no longer this connection's to read afterwards. `"gone"` when the

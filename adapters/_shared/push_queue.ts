@@ -15,6 +15,9 @@ import {
   DEFAULT_READ_BUFFER_SIZE,
 } from "../../src/transport.ts";
 
+/** What `recv()` returns at end of stream. */
+const EMPTY = new Uint8Array(0);
+
 /** What a {@linkcode ReadQueue} pauses and resumes: the socket. */
 export interface Flow {
   /** Stops the runtime reading the socket. */
@@ -60,6 +63,10 @@ export class ReadQueue {
   /** A waiting read's settle functions (no Deferred object: one per read). */
   #resolveRead: ((chunk: Uint8Array | null) => void) | undefined;
   #rejectRead: ((error: Error) => void) | undefined;
+  /** The waiting read's most bytes ({@linkcode recv}); else `Infinity`. */
+  #max = Infinity;
+  /** What the waiting read gets at end of stream: `null`, or empty bytes. */
+  #atEnd: Uint8Array | null = null;
   /** The queue whose read is creating its promise, for #waitRead. */
   static #waiting: ReadQueue | undefined;
 
@@ -99,8 +106,12 @@ export class ReadQueue {
     const resolve = this.#resolveRead;
     if (resolve) {
       this.#resolveRead = this.#rejectRead = undefined;
-      resolve(chunk);
-      return;
+      const max = this.#max;
+      if (chunk.length <= max) return resolve(chunk);
+      // A recv() for less: the rest waits for the next read.
+      this.#max = Infinity;
+      resolve(chunk.subarray(0, max));
+      chunk = chunk.subarray(max);
     }
     this.#chunks.push(chunk);
     this.#queued += chunk.length;
@@ -123,7 +134,7 @@ export class ReadQueue {
     const resolve = this.#resolveRead, reject = this.#rejectRead;
     this.#resolveRead = this.#rejectRead = undefined;
     if (error) reject?.(error);
-    else resolve?.(null);
+    else resolve?.(this.#atEnd);
   }
 
   /** Ends the stream and drops what is queued (the connection closed). */
@@ -135,8 +146,24 @@ export class ReadQueue {
 
   /** The next chunk, or `null` at end of stream. One read at a time. */
   read(): Promise<Uint8Array | null> {
-    const chunk = this.#chunks.shift();
+    return this.#next(Infinity, null);
+  }
+
+  /**
+   * The next chunk, at most `max` bytes (the rest stays queued), or empty
+   * bytes at end of stream: what `StreamSocket.recv()` returns as it is.
+   */
+  recv(max: number): Promise<Uint8Array> {
+    return this.#next(max, EMPTY) as Promise<Uint8Array>;
+  }
+
+  #next(max: number, atEnd: Uint8Array | null): Promise<Uint8Array | null> {
+    let chunk = this.#chunks.shift();
     if (chunk) {
+      if (chunk.length > max) {
+        this.#chunks.unshift(chunk.subarray(max));
+        chunk = chunk.subarray(0, max);
+      }
       this.#queued -= chunk.length;
       if (this.#paused && this.#queued < this.readBufferSize) {
         this.#paused = false;
@@ -145,8 +172,10 @@ export class ReadQueue {
       return Promise.resolve(chunk);
     }
     if (this.#ended) {
-      return this.#error ? Promise.reject(this.#error) : Promise.resolve(null);
+      return this.#error ? Promise.reject(this.#error) : Promise.resolve(atEnd);
     }
+    this.#max = max;
+    this.#atEnd = atEnd;
     ReadQueue.#waiting = this;
     const waiting = new Promise<Uint8Array | null>(ReadQueue.#waitRead);
     ReadQueue.#waiting = undefined;

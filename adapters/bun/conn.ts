@@ -89,6 +89,10 @@ export class BunConn<A extends SocketAddress> implements StreamConn<A> {
     return this.input.read();
   }
 
+  recv(max: number): Promise<Uint8Array> {
+    return this.input.recv(max);
+  }
+
   write(data: Uint8Array): Promise<void> {
     if (this.#closed) return Promise.reject(this.#closedError());
     if (this.#unsent.length === 0) {

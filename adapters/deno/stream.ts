@@ -23,6 +23,9 @@ import type { DenoAddr, DenoConn, DenoListener } from "./api.ts";
 import { linger } from "../_shared/linger.ts";
 import { ReadSize } from "./read_size.ts";
 
+/** What `recv()` returns at end of stream. */
+const EMPTY = new Uint8Array(0);
+
 /** A TCP or UDP address from Deno's. */
 export function netAddress(addr: DenoAddr): NetAddress {
   return { hostname: addr.hostname ?? "", port: addr.port ?? 0 };
@@ -87,17 +90,36 @@ class DenoStreamConn<A extends SocketAddress> implements StreamConn<A> {
 
   read(): Promise<Uint8Array | null> {
     if (this.#closed) return Promise.resolve(null);
-    // One scratch buffer per connection, as large as its reads need (an
-    // idle client's pending read holds it); each chunk is copied out.
+    // Not async: a waiting read holds two callbacks made once per
+    // connection instead of a suspended frame made per read.
+    return this.#conn.read(this.#scratchFor(Infinity)).then(
+      this.#onRead,
+      this.#onFailed,
+    );
+  }
+
+  recv(max: number): Promise<Uint8Array> {
+    if (this.#closed) return Promise.resolve(EMPTY);
+    // As read(), with end of stream as empty bytes: no step after this one.
+    return this.#conn.read(this.#scratchFor(max)).then(
+      this.#onRecv,
+      this.#onRecvFailed,
+    );
+  }
+
+  /**
+   * What the next read fills: one scratch buffer per connection, as large
+   * as its reads need (an idle client's pending read holds it), cut to
+   * `max`; each chunk is copied out.
+   */
+  #scratchFor(max: number): Uint8Array {
     const size = this.#size.next(this.readBufferSize);
     if (this.#scratch?.length !== size) {
       if (this.#scratch) spareScratch(this.#scratch);
       this.#scratch = takeScratch(size);
     }
     this.#reading = true;
-    // Not async: a waiting read holds two callbacks made once per
-    // connection instead of a suspended frame made per read.
-    return this.#conn.read(this.#scratch).then(this.#onRead, this.#onFailed);
+    return max < size ? this.#scratch.subarray(0, max) : this.#scratch;
   }
 
   #onRead = (n: number | null): Uint8Array | null => {
@@ -114,6 +136,11 @@ class DenoStreamConn<A extends SocketAddress> implements StreamConn<A> {
     }
     return chunk;
   };
+
+  #onRecv = (n: number | null): Uint8Array => this.#onRead(n) ?? EMPTY;
+
+  #onRecvFailed = (error: unknown): Uint8Array =>
+    this.#onFailed(error) ?? EMPTY;
 
   #onFailed = (error: unknown): null => {
     this.#reading = false;

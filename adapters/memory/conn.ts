@@ -18,6 +18,9 @@ import {
 import { linger } from "../_shared/linger.ts";
 import { Pipe } from "./pipe.ts";
 
+/** What `recv()` returns at end of stream. */
+const EMPTY = new Uint8Array(0);
+
 /** One end of an in-memory connection. */
 export class MemoryConn<A extends SocketAddress> implements StreamConn<A> {
   readonly localAddress: A;
@@ -35,8 +38,18 @@ export class MemoryConn<A extends SocketAddress> implements StreamConn<A> {
   }
 
   read(): Promise<Uint8Array | null> {
+    return this.#read(this.readBufferSize);
+  }
+
+  recv(max: number): Promise<Uint8Array> {
+    return this.#read(Math.min(max, this.readBufferSize)).then((chunk) =>
+      chunk ?? EMPTY
+    );
+  }
+
+  #read(max: number): Promise<Uint8Array | null> {
     if (this.#closed) return Promise.resolve(null);
-    return this.#in.read(this.readBufferSize).catch((error) => {
+    return this.#in.read(max).catch((error) => {
       throw connectionError(
         error,
         "ECONNRESET",

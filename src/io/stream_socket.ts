@@ -145,7 +145,17 @@ export class StreamSocket {
       );
     }
     if (bufsize === 0) return Promise.resolve(EMPTY);
-    // Every echo takes this path: one promise hop, no async frames.
+    const conn = this.#conn;
+    if (
+      conn.recv !== undefined && this.#unread.length === 0 && !this.#eof &&
+      !this.#closed && this.#timeout === null &&
+      this.#pendingRead === undefined
+    ) {
+      // Every echo takes this path: the connection's own promise, nothing
+      // after it. Counted as it starts: a read that waits long is idle.
+      this.#activity++;
+      return conn.recv(bufsize);
+    }
     return this.#read().then((read) => {
       const chunk = this.#note(read);
       if (chunk === null) return EMPTY;

@@ -133,7 +133,8 @@ export type FromWorker =
     from: NetAddress;
     error: WireError;
   }
-  // Its UDP socket is closed, and the handlers it ran on its own returned.
+  // After "unshare": its own socket is closed (a UDP one once the handlers
+  // it ran on its own returned).
   | { t: "drained" }
   | { t: "paused" };
 

@@ -269,9 +269,8 @@ export function serveParent(port: ParentPort): void {
         share?.drop(m.held);
         break;
       case "unshare":
-        if (share instanceof PacketShare) {
-          void share.close().then(() => send({ t: "drained" }));
-        } else void share?.close();
+        // Answered even with no socket yet (the server waits for UDP ones).
+        void Promise.resolve(share?.close()).then(() => send({ t: "drained" }));
         break;
       case "auto":
         if (share instanceof PacketShare) share.setAuto(m.on);
