@@ -238,6 +238,27 @@ for (const pool of POOLS) {
       },
     );
 
+    it(
+      "maxPacketSize cuts what workers receive; an invalid one fails before they start",
+      {
+        ...LIMIT,
+        skip,
+      },
+      async () => {
+        const bad = listenIn(new Server(LOCAL, DatagramCommands), 1);
+        bad.maxPacketSize = 0;
+        await assert.rejects(bad.ready(), RangeError);
+        assert.equal(bad.activeWorkers, 0);
+        await bad.serverClose();
+        const server = new Server(LOCAL, DatagramCommands);
+        server.maxPacketSize = 4;
+        await using served = await listening(server, 1);
+        // Cut to 4 bytes, as recvfrom cuts it: "abcd" comes back in capitals.
+        assert.equal(await ask(served.serverAddress.port, "abcdefgh"), "ABCD");
+        await served.stop();
+      },
+    );
+
     it("between serveForever loops, a datagram waits for the next loop", {
       ...LIMIT,
       skip,

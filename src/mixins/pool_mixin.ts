@@ -30,6 +30,7 @@ import type { SocketAddress } from "../transport.ts";
 import { SharedListener } from "../pool/shared_listener.ts";
 import { SharedEndpoint } from "../pool/shared_endpoint.ts";
 import {
+  checkPacketSize,
   type DatagramPortSharing,
   SHARES_DATAGRAM_PORT,
 } from "../server/datagram_server.ts";
@@ -334,6 +335,10 @@ export function poolMixIn<T extends PoolableServerClass>(
         );
       }
       checkDuration(this.handlerTimeout, "handlerTimeout");
+      // Read once, for workers that receive on the port themselves.
+      const packetSize = this.#shared instanceof SharedEndpoint
+        ? checkPacketSize((this as { maxPacketSize?: number }).maxPacketSize)
+        : 0;
       let workerData: unknown;
       try {
         workerData = JSON.parse(JSON.stringify(this.workerData ?? null));
@@ -372,8 +377,7 @@ export function poolMixIn<T extends PoolableServerClass>(
           shared instanceof SharedEndpoint
             ? {
               udp: { hostname, port, reusePort: true },
-              maxPacketSize: (this as { maxPacketSize?: number })
-                .maxPacketSize ?? 8192,
+              maxPacketSize: packetSize,
             }
             : {
               tcp: {

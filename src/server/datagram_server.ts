@@ -48,6 +48,23 @@ export function datagramPortSharing(
 export const MAX_PACKET_SIZE_LIMIT = 1 << 20;
 
 /**
+ * Checks a `maxPacketSize`.
+ *
+ * @throws {RangeError} Unless it is an integer from 1 to 1 MiB.
+ */
+export function checkPacketSize(size: unknown): number {
+  if (
+    typeof size !== "number" || !Number.isInteger(size) || size < 1 ||
+    size > MAX_PACKET_SIZE_LIMIT
+  ) {
+    throw new RangeError(
+      `maxPacketSize must be an integer from 1 to ${MAX_PACKET_SIZE_LIMIT}, got ${size}`,
+    );
+  }
+  return size;
+}
+
+/**
  * A server of datagrams: each datagram is one request,
  * `[packet, socket]`, and the socket is shared, so nothing is closed after
  * a request (Python's `shutdown_request` does nothing here either).
@@ -75,12 +92,10 @@ export abstract class DatagramServer<Addr extends SocketAddress>
   /** Receives the next datagram. */
   override getRequest(): Promise<[DatagramRequest<Addr>, Addr]> {
     const size = this.maxPacketSize;
-    if (!Number.isInteger(size) || size < 1 || size > MAX_PACKET_SIZE_LIMIT) {
-      return Promise.reject(
-        new RangeError(
-          `maxPacketSize must be an integer from 1 to ${MAX_PACKET_SIZE_LIMIT}, got ${size}`,
-        ),
-      );
+    try {
+      checkPacketSize(size);
+    } catch (error) {
+      return Promise.reject(error);
     }
     let endpoint: DatagramEndpoint<Addr>;
     try {
