@@ -38,9 +38,11 @@ export interface ForkingServer extends PoolServer {
    * `node:child_process`. The server still runs `verifyRequest` and counts
    * `maxConnections`. The kernel's hash picks the child, blind to load, and
    * a child that is replaced resets the connections waiting in its queue.
-   * Read when the server binds; a server that cannot (a Unix socket, Deno
-   * without `--unstable-net`, Node before 22.12) fails to bind with a
-   * `NotSupportedError`.
+   * UDP servers too (Bun, Node 22.12+): each child binds the port and
+   * serves its datagrams, as `listenInThreads` describes. Read when the
+   * server binds; a server that cannot (a Unix socket, Deno without
+   * `--unstable-net`, Deno's UDP sockets, Node before 22.12) fails to bind
+   * with a `NotSupportedError`.
    */
   listenInChildren: boolean;
 }
@@ -62,7 +64,8 @@ export type ForkingMixed<T extends PoolableServerClass> =
  * activated and kept for its life. The server passes each connection (its
  * descriptor) to the least busy child, which serves it; with
  * `listenInChildren` the children accept on the port themselves. Datagrams
- * are relayed to the least busy child. Choose
+ * are relayed to the least busy child, unless the children bind the port
+ * (`listenInChildren`, Bun and Node). Choose
  * it over threads when a handler may crash its process or must not share
  * one (native add-ons, `process.exit()`, memory limits per process).
  *

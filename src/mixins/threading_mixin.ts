@@ -46,9 +46,13 @@ export interface ThreadingServer extends PoolServer {
    * thread that is replaced resets the connections waiting in its queue.
    * Left `false`, the server picks the least busy thread and relays the
    * bytes (Deno, Bun), or moves the socket to it (Node 24.20 and later).
-   * Read when the server binds; a server that cannot (a Unix socket, Deno
-   * without `--unstable-net`, Node before 22.12) fails to bind with a
-   * `NotSupportedError`.
+   * UDP servers too (Bun, Node 22.12+): each thread binds the port and,
+   * while `serveForever()` runs, serves the datagrams it receives on its
+   * own, replying from its own socket; a server that overrides a request
+   * hook (`verifyRequest`, ...) or sets `handlerTimeout` gets each datagram
+   * in its loop first. Read when the server binds; a server that cannot (a
+   * Unix socket, Deno without `--unstable-net`, Deno's UDP sockets, Node
+   * before 22.12) fails to bind with a `NotSupportedError`.
    */
   listenInThreads: boolean;
 }
