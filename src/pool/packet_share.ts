@@ -18,7 +18,7 @@
 
 import { ServerClosedError } from "../errors.ts";
 import { DatagramSocket } from "../io/datagram_socket.ts";
-import { acceptBackoff } from "../server/stream_server.ts";
+import { retryBackoff } from "../server/stream_server.ts";
 import type {
   Datagram,
   DatagramEndpoint,
@@ -128,7 +128,7 @@ export class PacketShare {
         backoff = 0;
       } catch (error) {
         if (this.#closed || error instanceof ServerClosedError) return;
-        backoff = acceptBackoff(backoff, error) || 10;
+        backoff = retryBackoff(backoff, error);
         await new Promise((resolve) => setTimeout(resolve, backoff));
         continue;
       }

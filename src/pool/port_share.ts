@@ -12,7 +12,7 @@
  */
 
 import { ServerClosedError } from "../errors.ts";
-import { acceptBackoff } from "../server/stream_server.ts";
+import { retryBackoff } from "../server/stream_server.ts";
 import type {
   NetAddress,
   StreamConn,
@@ -86,7 +86,7 @@ export class PortShare {
       } catch (error) {
         if (this.#closed || error instanceof ServerClosedError) return;
         // Longer while out of descriptors: the loop must not spin.
-        backoff = acceptBackoff(backoff, error) || 10;
+        backoff = retryBackoff(backoff, error);
         await new Promise((resolve) => setTimeout(resolve, backoff));
         continue;
       }

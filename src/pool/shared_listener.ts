@@ -15,7 +15,7 @@ import {
   ServerClosedError,
   SocketError,
 } from "../errors.ts";
-import { acceptBackoff, SERVED_IN_WORKER } from "../server/stream_server.ts";
+import { retryBackoff, SERVED_IN_WORKER } from "../server/stream_server.ts";
 import type { NetAddress, StreamConn, StreamListener } from "../transport.ts";
 import { OwnSocket } from "./own_socket.ts";
 
@@ -202,7 +202,7 @@ export class SharedListener extends OwnSocket<StreamListener<NetAddress>>
     }, async (error) => {
       if (this.own === own && !(error instanceof ServerClosedError)) {
         // Longer while out of descriptors: the loop must not spin.
-        this.#backoff = acceptBackoff(this.#backoff, error) || 10;
+        this.#backoff = retryBackoff(this.#backoff, error);
         await new Promise((resolve) => setTimeout(resolve, this.#backoff));
       }
       // A socket that closed under it is gone: no accept on it again.

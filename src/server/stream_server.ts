@@ -71,6 +71,27 @@ export function acceptBackoff(previous: number, error: unknown): number {
     : 0;
 }
 
+/**
+ * The wait before a loop that accepts or receives for workers tries again:
+ * {@linkcode acceptBackoff}, and at least 10 ms whatever failed, since
+ * such a loop has nothing else to wait on and must not spin.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { retryBackoff } from "./stream_server.ts";
+ *
+ * assert.equal(retryBackoff(0, new Error("other")), 10);
+ * ```
+ *
+ * @param previous The last wait (0 after a success).
+ * @param error Why it failed.
+ * @returns Milliseconds to wait.
+ */
+export function retryBackoff(previous: number, error: unknown): number {
+  return acceptBackoff(previous, error) || 10;
+}
+
 /** {@linkcode StreamServer.idleTimeout}'s default: five minutes. */
 export const DEFAULT_IDLE_TIMEOUT = 300_000;
 
