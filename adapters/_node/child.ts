@@ -14,7 +14,7 @@
 
 import { connect } from "node:net";
 import process from "node:process";
-import { encodeFrame, FrameReader } from "../../src/pool/frames.ts";
+import { encodeFrame, FrameBatch, FrameReader } from "../../src/pool/frames.ts";
 import type { ToWorker } from "../../src/pool/messages.ts";
 import { serveParent } from "../../src/pool/worker_main.ts";
 import { bindInWorker, listenInWorker } from "../_shared/worker_listen.ts";
@@ -51,13 +51,15 @@ socket.on("error", () => process.exit(1));
 socket.on("close", () => process.exit(0));
 socket.write(encodeFrame({ t: "hello", token }));
 
+// What handlers send before they next wait goes out as one write.
+const outbox = new FrameBatch((frames) => void socket.write(frames));
 let receive: (message: ToWorker) => void = () => {};
 const reader = new FrameReader();
 socket.on("data", (chunk: Uint8Array) => {
   for (const message of reader.push(chunk)) receive(message as ToWorker);
 });
 serveParent({
-  send: (message) => socket.write(encodeFrame(message)),
+  send: (message) => outbox.send(message),
   listen: (listener) => {
     receive = listener;
   },

@@ -34,6 +34,74 @@ export function encodeFrame(message: object): Uint8Array {
   return frame;
 }
 
+/**
+ * Frames sent together: what is sent before the current microtasks end
+ * becomes one write, since each write is a system call that wakes the
+ * other process. A worker's handler that writes and then computes still
+ * has its write go out first (the computation runs after the microtasks).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { FrameBatch, FrameReader } from "./frames.ts";
+ *
+ * const writes: Uint8Array[] = [];
+ * const batch = new FrameBatch((bytes) => writes.push(bytes));
+ * batch.send({ t: "a" });
+ * batch.send({ t: "b", bytes: new Uint8Array([1]) });
+ * await Promise.resolve();
+ * assert.equal(writes.length, 1);
+ * assert.equal(new FrameReader().push(writes[0]).length, 2);
+ * ```
+ */
+export class FrameBatch {
+  #write: (bytes: Uint8Array) => void;
+  #frames: Uint8Array[] = [];
+  #size = 0;
+  #scheduled = false;
+
+  /** @param write Writes bytes to the stream, in call order. */
+  constructor(write: (bytes: Uint8Array) => void) {
+    this.#write = write;
+  }
+
+  /**
+   * Sends `message` with the others of these microtasks.
+   *
+   * @param message The message, as {@linkcode encodeFrame} takes it.
+   */
+  send(message: object): void {
+    const frame = encodeFrame(message);
+    this.#frames.push(frame);
+    this.#size += frame.length;
+    if (this.#scheduled) return;
+    this.#scheduled = true;
+    queueMicrotask(this.#scheduledFlush);
+  }
+
+  /** Writes what is queued now: something sent another way must follow it. */
+  flush(): void {
+    const frames = this.#frames;
+    if (frames.length === 0) return;
+    this.#frames = [];
+    const size = this.#size;
+    this.#size = 0;
+    if (frames.length === 1) return this.#write(frames[0]);
+    const all = new Uint8Array(size);
+    let at = 0;
+    for (const frame of frames) {
+      all.set(frame, at);
+      at += frame.length;
+    }
+    this.#write(all);
+  }
+
+  #scheduledFlush = (): void => {
+    this.#scheduled = false;
+    this.flush();
+  };
+}
+
 /** Collects stream chunks and yields whole messages. */
 export class FrameReader {
   #buffer = new Uint8Array(0);

@@ -25,7 +25,7 @@ import type {
   StreamConn,
   StreamListener,
 } from "../transport.ts";
-import { encodeFrame, FrameReader } from "./frames.ts";
+import { FrameBatch, FrameReader } from "./frames.ts";
 
 /** How long a child may take to start and connect back. */
 const CONNECT_TIMEOUT_MS = 30_000;
@@ -134,15 +134,18 @@ export async function startProcessLink(
   })();
 
   let writing = Promise.resolve();
+  const outbox = new FrameBatch((frames) => {
+    writing = writing.then(() => conn.write(frames)).catch(() => {
+      // the exit is reported by the reader
+    });
+  });
   return {
     pid: child.pid,
     send(message: unknown): void {
-      const frame = encodeFrame(message as object);
-      writing = writing.then(() => conn.write(frame)).catch(() => {
-        // the exit is reported by the reader
-      });
+      if (!ended) outbox.send(message as object);
     },
     pass(message: unknown, passed?: StreamConn<SocketAddress>): Promise<void> {
+      outbox.flush(); // what was sent before goes first
       return child.pass(message, passed);
     },
     async terminate(): Promise<void> {
