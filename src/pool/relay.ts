@@ -21,6 +21,9 @@ import {
   type WireError,
 } from "./messages.ts";
 
+/** The most bytes one relayed chunk carries: whatever one read gives. */
+const MAX_CHUNK = 1 << 30;
+
 /** Sends a message to the request's worker. */
 type Send = (message: ToWorker, transfer?: ArrayBuffer[]) => void;
 
@@ -36,6 +39,8 @@ export interface RelayedJob {
   credit?: Deferred<void>;
   /** Writes to the client, in the order the handler made them. */
   writing: Promise<void>;
+  /** Writes (and a half-close) queued or running; at 0 the next one starts at once. */
+  writes: number;
   writeError?: WireError;
   /** Bytes written to the client and not yet acknowledged to the worker. */
   written: number;
@@ -67,9 +72,10 @@ export async function relayToWorker(
         await job.credit.promise;
       }
       if (job.finished) return;
-      const chunk = await socket.readChunk();
+      // recv(): the connection's own promise, one hop fewer than readChunk().
+      const chunk = await socket.recv(MAX_CHUNK);
       if (job.finished) return;
-      if (chunk === null) {
+      if (chunk.length === 0) {
         send({ t: "eof", id: job.id });
         return;
       }
@@ -107,17 +113,12 @@ export function relayFromWorker(
       break;
     case "write": {
       const socket = job.stream!;
-      job.writing = job.writing.then(async () => {
-        if (job.writeError === undefined) {
-          try {
-            await socket.sendall(m.bytes);
-          } catch (error) {
-            job.writeError = toWire(error);
-          }
-        }
+      const { bytes } = m;
+      const wrote = () => {
+        job.writes--;
         // Acknowledged in batches, as the worker only waits for them
         // once RELAY_WINDOW bytes are outstanding; errors at once.
-        job.written += m.bytes.length;
+        job.written += bytes.length;
         if (job.writeError || job.written >= RELAY_WINDOW / 2) {
           send({
             t: "ack",
@@ -127,14 +128,24 @@ export function relayFromWorker(
           });
           job.written = 0;
         }
+      };
+      const failed = (error: unknown) => {
+        job.writeError = toWire(error);
+        wrote();
+      };
+      inOrder(job, () => {
+        if (job.writeError === undefined) {
+          return socket.sendall(bytes).then(wrote, failed);
+        }
+        wrote();
+        return Promise.resolve();
       });
       break;
     }
     case "closeWrite": {
       const socket = job.stream!;
-      job.writing = job.writing.then(() => socket.shutdown()).catch(
-        () => {},
-      );
+      const shut = () => void job.writes--;
+      inOrder(job, () => socket.shutdown().then(shut, shut));
       break;
     }
     case "noDelay":
@@ -151,6 +162,15 @@ export function relayFromWorker(
       );
       break;
   }
+}
+
+/**
+ * Runs `op` after the request's earlier writes, or at once when none is
+ * queued (the usual case: no chain to wait on). `op` never rejects and
+ * counts itself out of `job.writes` when done.
+ */
+function inOrder(job: RelayedJob, op: () => Promise<void>): void {
+  job.writing = job.writes++ === 0 ? op() : job.writing.then(op);
 }
 
 /**

@@ -159,6 +159,7 @@ export class WorkerPool {
       inflight: 0,
       written: 0,
       writing: Promise.resolve(),
+      writes: 0,
     };
     slot.jobs.set(id, job);
     const limit = this.#settings.handlerTimeout;
