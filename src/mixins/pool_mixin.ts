@@ -389,6 +389,9 @@ export function poolMixIn<T extends PoolableServerClass>(
               },
             },
         );
+        // What the server's own socket took before the workers bound the
+        // port is cut as theirs is.
+        if (shared instanceof SharedEndpoint) shared.maxSize = packetSize;
         // The workers hold the port now: ready() means the server's own
         // socket no longer takes clients.
         await shared.release();
@@ -411,12 +414,9 @@ export function poolMixIn<T extends PoolableServerClass>(
         this.#loops--;
         // Once the loop returns, workers serve nothing more on their own;
         // one busy computing answers late, and is not waited for past 1 s.
-        let timer: ReturnType<typeof setTimeout> | undefined;
-        await Promise.race([
-          this.#serveOnTheirOwn(),
-          new Promise((resolve) => timer = setTimeout(resolve, 1000)),
-        ]);
-        clearTimeout(timer);
+        if (this.#shared instanceof SharedEndpoint) {
+          await settlesBy(this.#serveOnTheirOwn(), Date.now() + 1000);
+        }
       }
     }
 

@@ -199,18 +199,12 @@ export class ListeningWorkers {
       slot.sharing?.reject(error);
       return failed(error);
     }
-    const workerId = slot.workerId;
-    const holder = {
-      workerId,
-      drop: (held: number) => {
-        if (slot.workerId === workerId) this.#send(slot, { t: "drop", held });
-      },
-    };
     if (m.t === "drained") return slot.draining?.resolve();
     if (m.t === "paused") return slot.pausing?.resolve();
     if (m.t === "packetFailed") {
       return this.#packetFailed(m.bytes, m.from, fromWire(m.error));
     }
+    const holder = this.#holderOf(slot);
     const { listener } = this;
     if (m.t === "received") {
       if (listener instanceof SharedEndpoint) {
@@ -222,6 +216,18 @@ export class ListeningWorkers {
     if (listener instanceof SharedEndpoint) return;
     const { local, remote } = m as { local: NetAddress; remote: NetAddress };
     listener.push(new HeldConn(holder, m.held, local, remote));
+  }
+
+  /** The slot's holder, made once per worker, not per connection or datagram. */
+  #holderOf(slot: Slot): Holder {
+    const workerId = slot.workerId;
+    if (slot.holder?.workerId === workerId) return slot.holder;
+    return slot.holder = {
+      workerId,
+      drop: (held: number) => {
+        if (slot.workerId === workerId) this.#send(slot, { t: "drop", held });
+      },
+    };
   }
 
   /**

@@ -141,6 +141,8 @@ export class PacketShare {
       this.#send({
         t: "received",
         held,
+        // A buffer of its own: a clone would copy a runtime's whole
+        // receive buffer if the datagram is a view into one.
         bytes: datagram.data.slice(),
         from: datagram.from,
       });

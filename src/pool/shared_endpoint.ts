@@ -41,7 +41,11 @@ export type Rebind = () => Promise<DatagramEndpoint<NetAddress>>;
 export class SharedEndpoint extends OwnSocket<DatagramEndpoint<NetAddress>>
   implements DatagramEndpoint<NetAddress> {
   readonly address: NetAddress;
-  #maxSize = 8192;
+  /**
+   * What the server's own socket cuts datagrams to: the server's
+   * `maxPacketSize`, set as the workers bind, then by each `receive()`.
+   */
+  maxSize = 8192;
   #queue: Datagram[] = [];
   #held = new WeakMap<Uint8Array, HeldPacket>();
   #waiting: {
@@ -99,7 +103,7 @@ export class SharedEndpoint extends OwnSocket<DatagramEndpoint<NetAddress>>
   }
 
   receive(maxSize: number): Promise<Datagram> {
-    this.#maxSize = maxSize;
+    this.maxSize = maxSize;
     const next = this.#queue.shift();
     if (next) return Promise.resolve(next);
     if (this.closed) return Promise.reject(new ServerClosedError());
@@ -159,7 +163,7 @@ export class SharedEndpoint extends OwnSocket<DatagramEndpoint<NetAddress>>
   }
 
   protected takeOwn(own: DatagramEndpoint<NetAddress>): Promise<boolean> {
-    return this.pending ??= own.receive(this.#maxSize).then((datagram) => {
+    return this.pending ??= own.receive(this.maxSize).then((datagram) => {
       this.pending = undefined;
       if (!this.closed) this.#deliver(datagram);
       return true;

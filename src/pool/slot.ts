@@ -9,6 +9,7 @@ import type { Deferred } from "../_deferred.ts";
 import type { WorkerLink } from "../host.ts";
 import type { SocketAddress } from "../transport.ts";
 import type { RelayedJob } from "./relay.ts";
+import type { Holder } from "./shared_listener.ts";
 
 /** One worker of the pool, replaced in place when it dies. */
 export interface Slot {
@@ -30,6 +31,8 @@ export interface Slot {
   listening?: boolean;
   /** Until its worker closed its UDP socket and its own handlers returned. */
   draining?: Deferred<void>;
+  /** How the server drops what its worker holds; made once per worker. */
+  holder?: Holder;
   /** Until its UDP worker holds what comes instead of serving it. */
   pausing?: Deferred<void>;
 }
