@@ -1,14 +1,10 @@
 // What a server and its web Worker threads send each other goes in batches
-// (adapters/_shared/batch.ts). The pool tests run it over real threads and
+// (src/pool/batch.ts). The pool tests run it over real threads and
 // sockets; these pin down its rules without them.
 
 import assert from "node:assert/strict";
-import {
-  Batcher,
-  endOfMicrotasks,
-  endOfTurn,
-  unbatch,
-} from "../adapters/_shared/batch.ts";
+import { Batcher, endOfMicrotasks, unbatch } from "../src/pool/batch.ts";
+import { endOfTurn } from "../adapters/_shared/batch.ts";
 import { describe, it } from "./_testing.ts";
 
 type Posted = { message: unknown; transfer: ArrayBuffer[] };

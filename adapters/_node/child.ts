@@ -14,7 +14,11 @@
 
 import { connect } from "node:net";
 import process from "node:process";
-import { encodeFrame, FrameBatch, FrameReader } from "../../src/pool/frames.ts";
+import {
+  encodeFrame,
+  frameBatcher,
+  FrameReader,
+} from "../../src/pool/frames.ts";
 import type { ToWorker } from "../../src/pool/messages.ts";
 import { serveParent } from "../../src/pool/worker_main.ts";
 import { bindInWorker, listenInWorker } from "../_shared/worker_listen.ts";
@@ -52,7 +56,7 @@ socket.on("close", () => process.exit(0));
 socket.write(encodeFrame({ t: "hello", token }));
 
 // What handlers send before they next wait goes out as one write.
-const outbox = new FrameBatch((frames) => void socket.write(frames));
+const outbox = frameBatcher((frames) => void socket.write(frames));
 let receive: (message: ToWorker) => void = () => {};
 const reader = new FrameReader();
 socket.on("data", (chunk: Uint8Array) => {

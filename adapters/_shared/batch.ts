@@ -1,125 +1,30 @@
 /**
- * Messages between a server and its web `Worker` threads, sent together:
- * what one side sends before it flushes goes as a single `postMessage` (an
- * array), since each one wakes the other thread and costs far more than
- * the bytes it carries. A relayed echo sends two or three messages; with
- * many clients, one flush carries many.
+ * The server's flush for its threads on Bun and Node (see
+ * `src/pool/batch.ts`), which needs `setImmediate`: a runtime's timer, not
+ * the core's.
  *
  * @module
  */
 
-/** Posts one message to the other thread, with the buffers it moves. */
-export type Post = (message: unknown, transfer: ArrayBuffer[]) => void;
-
-/** Runs `flush` later: at the end of the turn, or of the microtasks. */
-export type Schedule = (flush: () => void) => void;
+import type { Schedule } from "../../src/pool/batch.ts";
 
 /**
- * The server's flush on Bun and Node: after the I/O callbacks of this
- * turn, so that the chunks they read go together (they run microtasks
- * after each callback, so a microtask would flush after each one). The
- * server's thread runs no handler, so nothing computes before it.
- */
-export const endOfTurn: Schedule = (flush) => setImmediate(flush);
-
-/**
- * A worker's flush: once the handlers that resumed together have run up to
- * their next wait. Never later: a handler that writes and then computes
- * must not hold its write back until the computation ends. Also Deno's
- * server's: Deno completes a turn's reads in one call.
- */
-export const endOfMicrotasks: Schedule = (flush) => queueMicrotask(flush);
-
-/**
- * Queues messages and posts them at the end of the turn, in order.
+ * After the I/O callbacks of this turn, so that the chunks they read go
+ * together (Bun and Node run microtasks after each callback, so a
+ * microtask would flush after each one). The server's thread runs no
+ * handler, so nothing computes before it.
  *
- * @example Three messages, one post
+ * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { Batcher, unbatch } from "./batch.ts";
+ * import { endOfTurn } from "./batch.ts";
  *
- * const posted: unknown[] = [];
- * const batcher = new Batcher((message) => posted.push(message));
- * batcher.send({ t: "a" });
- * batcher.send({ t: "b" });
- * batcher.send({ t: "c" });
+ * const ran: string[] = [];
+ * endOfTurn(() => ran.push("flush"));
+ * await Promise.resolve();
+ * assert.deepEqual(ran, []);
  * await new Promise((resolve) => setTimeout(resolve, 10));
- * assert.equal(posted.length, 1);
- * const received: unknown[] = [];
- * unbatch(posted[0], (message) => received.push(message));
- * assert.deepEqual(received, [{ t: "a" }, { t: "b" }, { t: "c" }]);
+ * assert.deepEqual(ran, ["flush"]);
  * ```
  */
-export class Batcher {
-  #post: Post;
-  #schedule: Schedule;
-  #messages: unknown[] = [];
-  #transfer: ArrayBuffer[] = [];
-  #scheduled = false;
-
-  /**
-   * @param post Posts to the other thread.
-   * @param schedule When to post what was queued.
-   */
-  constructor(post: Post, schedule: Schedule = endOfTurn) {
-    this.#post = post;
-    this.#schedule = schedule;
-  }
-
-  /**
-   * Sends `message` with the others of this turn.
-   *
-   * @param message A message object (never an array: arrays are batches).
-   * @param transfer Buffers it moves to the other thread.
-   */
-  send(message: unknown, transfer?: ArrayBuffer[]): void {
-    this.#messages.push(message);
-    if (transfer) {
-      for (const buffer of transfer) {
-        this.#transfer.push(buffer);
-      }
-    }
-    if (this.#scheduled) return;
-    this.#scheduled = true;
-    this.#schedule(this.#scheduledFlush);
-  }
-
-  /** Posts what is queued now: a message sent another way must follow it. */
-  flush(): void {
-    this.#flush();
-  }
-
-  /** Drops what is queued: the other thread is gone. */
-  clear(): void {
-    this.#messages = [];
-    this.#transfer = [];
-  }
-
-  #scheduledFlush = (): void => {
-    this.#scheduled = false;
-    this.#flush();
-  };
-
-  #flush(): void {
-    const messages = this.#messages, transfer = this.#transfer;
-    if (messages.length === 0) return;
-    this.#messages = [];
-    this.#transfer = [];
-    this.#post(messages.length === 1 ? messages[0] : messages, transfer);
-  }
-}
-
-/**
- * Hands each message of what a {@linkcode Batcher} posted to `deliver`.
- *
- * @param data The posted data: one message, or an array of them.
- * @param deliver Takes one message.
- */
-export function unbatch<T>(
-  data: unknown,
-  deliver: (message: T) => void,
-): void {
-  // From the other side of our own link: its messages are T.
-  if (!Array.isArray(data)) return deliver(data as T);
-  for (const message of data) deliver(message);
-}
+export const endOfTurn: Schedule = (flush) => setImmediate(flush);

@@ -5,7 +5,7 @@
  */
 
 import { serveParent } from "../../src/pool/worker_main.ts";
-import { Batcher, endOfMicrotasks, unbatch } from "./batch.ts";
+import { Batcher, endOfMicrotasks, unbatch } from "../../src/pool/batch.ts";
 import { bindInWorker, listenInWorker } from "./worker_listen.ts";
 
 const scope = globalThis as unknown as {

@@ -7,7 +7,8 @@
  */
 
 import type { WorkerEvents, WorkerLink } from "../../src/host.ts";
-import { Batcher, endOfTurn, type Schedule, unbatch } from "./batch.ts";
+import { Batcher, type Schedule, unbatch } from "../../src/pool/batch.ts";
+import { endOfTurn } from "./batch.ts";
 import { entry } from "./entry.ts";
 
 interface WebWorker {

@@ -16,7 +16,7 @@ import type {
 } from "../../src/host.ts";
 import { spawnWithIpc } from "../_node/spawn.ts";
 import { entry } from "../_shared/entry.ts";
-import { endOfMicrotasks } from "../_shared/batch.ts";
+import { endOfMicrotasks } from "../../src/pool/batch.ts";
 import { startWebWorker } from "../_shared/web_worker.ts";
 import { deno, type DenoApi, hasUnstableNet } from "./api.ts";
 

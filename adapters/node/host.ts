@@ -21,7 +21,8 @@ import type {
 } from "../../src/host.ts";
 import type { SocketAddress, StreamConn } from "../../src/transport.ts";
 import { childFlags } from "../_node/child_flags.ts";
-import { Batcher, unbatch } from "../_shared/batch.ts";
+import { Batcher, unbatch } from "../../src/pool/batch.ts";
+import { endOfTurn } from "../_shared/batch.ts";
 import { handOver } from "../_node/conn.ts";
 import { onProcessSignal } from "../_node/signals.ts";
 import { spawnWithIpc } from "../_node/spawn.ts";
@@ -40,7 +41,7 @@ function startThread(events: WorkerEvents): WorkerLink {
   let alive = true;
   const outbox = new Batcher((message, transfer) => {
     if (alive) worker.postMessage(message, transfer);
-  });
+  }, endOfTurn);
   const died = (how: string) => {
     if (!alive) return;
     alive = false;

@@ -10,7 +10,7 @@ import { parentPort } from "node:worker_threads";
 import type { ToChild, ToWorker } from "../../src/pool/messages.ts";
 import { serveParent } from "../../src/pool/worker_main.ts";
 import { takeOver } from "../_node/take_over.ts";
-import { Batcher, endOfMicrotasks, unbatch } from "../_shared/batch.ts";
+import { Batcher, endOfMicrotasks, unbatch } from "../../src/pool/batch.ts";
 import { bindInWorker, listenInWorker } from "../_shared/worker_listen.ts";
 
 const port = parentPort!;

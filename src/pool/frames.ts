@@ -7,6 +7,8 @@
  * @module
  */
 
+import { Batcher, endOfMicrotasks } from "./batch.ts";
+
 const HEADER = 8;
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -35,71 +37,42 @@ export function encodeFrame(message: object): Uint8Array {
 }
 
 /**
- * Frames sent together: what is sent before the current microtasks end
- * becomes one write, since each write is a system call that wakes the
- * other process. A worker's handler that writes and then computes still
- * has its write go out first (the computation runs after the microtasks).
+ * Frames sent together (see `batch.ts`): what is sent before the current
+ * microtasks end becomes one write, since each write is a system call that
+ * wakes the other process. A worker's handler that writes and then
+ * computes still has its write go out first.
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { FrameBatch, FrameReader } from "./frames.ts";
+ * import { frameBatcher, FrameReader } from "./frames.ts";
  *
  * const writes: Uint8Array[] = [];
- * const batch = new FrameBatch((bytes) => writes.push(bytes));
+ * const batch = frameBatcher((bytes) => writes.push(bytes));
  * batch.send({ t: "a" });
  * batch.send({ t: "b", bytes: new Uint8Array([1]) });
  * await Promise.resolve();
  * assert.equal(writes.length, 1);
  * assert.equal(new FrameReader().push(writes[0]).length, 2);
  * ```
+ *
+ * @param write Writes bytes to the stream, in call order.
+ * @returns A batcher of messages; each message's bytes must be its own.
  */
-export class FrameBatch {
-  #write: (bytes: Uint8Array) => void;
-  #frames: Uint8Array[] = [];
-  #size = 0;
-  #scheduled = false;
-
-  /** @param write Writes bytes to the stream, in call order. */
-  constructor(write: (bytes: Uint8Array) => void) {
-    this.#write = write;
-  }
-
-  /**
-   * Sends `message` with the others of these microtasks.
-   *
-   * @param message The message, as {@linkcode encodeFrame} takes it.
-   */
-  send(message: object): void {
-    const frame = encodeFrame(message);
-    this.#frames.push(frame);
-    this.#size += frame.length;
-    if (this.#scheduled) return;
-    this.#scheduled = true;
-    queueMicrotask(this.#scheduledFlush);
-  }
-
-  /** Writes what is queued now: something sent another way must follow it. */
-  flush(): void {
-    const frames = this.#frames;
-    if (frames.length === 0) return;
-    this.#frames = [];
-    const size = this.#size;
-    this.#size = 0;
-    if (frames.length === 1) return this.#write(frames[0]);
-    const all = new Uint8Array(size);
+export function frameBatcher(write: (bytes: Uint8Array) => void): Batcher {
+  return new Batcher((batch) => {
+    if (!Array.isArray(batch)) return write(encodeFrame(batch as object));
+    const frames = batch.map((message: object) => encodeFrame(message));
+    const all = new Uint8Array(
+      frames.reduce((size, frame) => size + frame.length, 0),
+    );
     let at = 0;
     for (const frame of frames) {
       all.set(frame, at);
       at += frame.length;
     }
-    this.#write(all);
-  }
-
-  #scheduledFlush = (): void => {
-    this.#scheduled = false;
-    this.flush();
-  };
+    write(all);
+  }, endOfMicrotasks);
 }
 
 /** Collects stream chunks and yields whole messages. */

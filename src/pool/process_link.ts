@@ -25,7 +25,7 @@ import type {
   StreamConn,
   StreamListener,
 } from "../transport.ts";
-import { FrameBatch, FrameReader } from "./frames.ts";
+import { frameBatcher, FrameReader } from "./frames.ts";
 
 /** How long a child may take to start and connect back. */
 const CONNECT_TIMEOUT_MS = 30_000;
@@ -134,7 +134,7 @@ export async function startProcessLink(
   })();
 
   let writing = Promise.resolve();
-  const outbox = new FrameBatch((frames) => {
+  const outbox = frameBatcher((frames) => {
     writing = writing.then(() => conn.write(frames)).catch(() => {
       // the exit is reported by the reader
     });
@@ -142,7 +142,7 @@ export async function startProcessLink(
   return {
     pid: child.pid,
     send(message: unknown): void {
-      if (!ended) outbox.send(message as object);
+      if (!ended) outbox.send(message);
     },
     pass(message: unknown, passed?: StreamConn<SocketAddress>): Promise<void> {
       outbox.flush(); // what was sent before goes first
