@@ -66,6 +66,11 @@ export class Commands extends StreamRequestHandler<WorkerServer> {
             : "own\n",
         );
         return;
+      case "conn": // the class of the connection the handler serves
+        await this.wfile.write(
+          `${streamConnOf(this.request).constructor.name}\n`,
+        );
+        return;
       case "wait": // replies once the client sends a second line
         await this.wfile.write(`waiting ${server.workerId}\n`);
         await this.rfile.readline();

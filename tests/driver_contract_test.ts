@@ -257,6 +257,32 @@ for (const rig of rigs()) {
       });
     }
 
+    it("reports a reset that came while reading was paused as ECONNRESET, not an end", async () => {
+      const { conn, peer, done } = await pair();
+      conn.readBufferSize = 1024; // the client's 256 KiB pause the reading
+      // Not awaited: a paused reader may hold the client's write back.
+      peer.write(pattern(256 << 10)).catch(() => {});
+      await sleep(100);
+      peer.reset();
+      await sleep(100);
+      // What was queued may come first; then the reset, never null.
+      await assert.rejects(
+        (async () => {
+          for (let i = 0; i < 1000; i++) {
+            if (await conn.read() === null) return;
+          }
+        })(),
+        (error) => error instanceof SocketError && error.code === "ECONNRESET",
+      );
+      await assert.rejects(
+        conn.write(encoder.encode("late")),
+        (error) =>
+          error instanceof SocketError &&
+          ["ECONNRESET", "EPIPE"].includes(error.code),
+      );
+      await done();
+    });
+
     it("resolves a waiting read with null on close", async () => {
       const { conn, done } = await pair();
       const reading = conn.read();

@@ -192,6 +192,24 @@ describe(`ForkingMixIn hands connections to its children [${RUNTIME}]`, () => {
     await server.stop();
   });
 
+  it(
+    "a child serves a plain connection with Bun's own socket on Bun",
+    LIMIT,
+    async () => {
+      await using server = await serving(
+        new ForkingTCPServer(LOCAL, Commands),
+      );
+      const port = server.serverAddress.port;
+      // Bun's node:net socket gives its native socket to the driver's class;
+      // Deno and Node serve it through node:net.
+      const expected = RUNTIME === "bun" ? "BunConn" : "NodeConn";
+      for (let i = 0; i < 3; i++) {
+        assert.equal(await exchange(port, "conn\n"), `${expected}\n`);
+      }
+      await server.stop();
+    },
+  );
+
   it("a child serves TLS, handshake included, and drops a silent client", {
     ...LIMIT,
     skip,

@@ -12,14 +12,28 @@ import type { Socket } from "node:net";
 import type { ToChild } from "../../src/pool/messages.ts";
 import type { Adopted } from "../../src/pool/worker_main.ts";
 import type { HandoffSettings } from "../../src/server/stream_server.ts";
+import type { SocketAddress, StreamConn } from "../../src/transport.ts";
 import { NodeConn, secureHandshakes } from "./conn.ts";
 
 /**
+ * Serves a passed socket with the runtime's own sockets, or returns
+ * `undefined` to leave it to `node:net`.
+ */
+export type AdoptNative = <A extends SocketAddress>(
+  socket: Socket,
+  local: A,
+  remote: A,
+) => StreamConn<A> | undefined;
+
+/**
  * Returns the listener for what the server sends about handed-over
- * connections; `handle` is the socket that came with an `adopt`.
+ * connections; `handle` is the socket that came with an `adopt`. Plain
+ * connections go to `native` first (Bun's children), TLS ones to
+ * `node:tls`.
  */
 export function takeOver(
   serve: (connection: Adopted) => void,
+  native?: AdoptNative,
 ): (message: ToChild, handle: unknown) => void {
   let settings: HandoffSettings = {
     proxyHeaderTimeout: null,
@@ -40,6 +54,8 @@ export function takeOver(
     const adopt = (socket: Socket) =>
       serve({ id, settings, conn: new NodeConn(socket, local, remote) });
     if (!secure) {
+      const conn = native?.(raw, local, remote);
+      if (conn) return serve({ id, settings, conn });
       // As the server's own listener: a reply may follow the client's FIN.
       raw.allowHalfOpen = true;
       adopt(raw);

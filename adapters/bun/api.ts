@@ -24,6 +24,8 @@ export interface BunSocket {
   pause(): void;
   resume(): void;
   setNoDelay(enable: boolean): boolean;
+  /** Gives this socket a new handler set (Bun 1.1+). */
+  reload?(options: { socket: Partial<BunHandlers> }): void;
 }
 export interface BunHandlers {
   binaryType: "uint8array";

@@ -17,6 +17,11 @@ import type { BunSocket } from "./api.ts";
 
 type PendingWrite = { data: Uint8Array; done: Deferred<void> };
 
+/** What a connection Bun closed unasked failed with. */
+const RESET = Object.assign(new Error("connection reset by peer"), {
+  code: "ECONNRESET",
+});
+
 /** One Bun socket as a `StreamConn`. */
 export class BunConn<A extends SocketAddress> implements StreamConn<A> {
   readonly localAddress: A;
@@ -24,6 +29,10 @@ export class BunConn<A extends SocketAddress> implements StreamConn<A> {
   readonly input: ReadQueue;
   #socket: BunSocket;
   #closed = false;
+  /** This side shut down or closed the connection (or began to). */
+  #shut = false;
+  /** Bun closed it unasked: the peer reset it (see `onClose`). */
+  #reset = false;
   /** Bytes Bun did not take yet, oldest first. */
   #unsent: PendingWrite[] = [];
   /** What to do once `#unsent` is empty: send FIN, or close. */
@@ -50,11 +59,22 @@ export class BunConn<A extends SocketAddress> implements StreamConn<A> {
 
   onClose(error?: Error): void {
     this.#closed = true;
+    // Half-open sockets outlive the peer's FIN, so Bun closing one unasked
+    // and without an error means the kernel saw it gone both ways: a reset
+    // that came while the socket was paused, which Bun reports as an end.
+    // Bun's children adopt sockets paused, so a client that resets at once
+    // is common there.
+    this.#reset = !error && !this.#shut;
     this.#drained?.();
     this.endHandshake?.();
     this.input.end(
-      error
-        ? connectionError(error, "ECONNRESET", "recv from", this.remoteAddress)
+      error || this.#reset
+        ? connectionError(
+          error ?? RESET,
+          "ECONNRESET",
+          "recv from",
+          this.remoteAddress,
+        )
         : undefined,
     );
     if (this.#unsent.length === 0) return;
@@ -62,9 +82,20 @@ export class BunConn<A extends SocketAddress> implements StreamConn<A> {
     for (const pending of this.#unsent.splice(0)) pending.done.reject(failure);
   }
 
+  /**
+   * A write that found the socket closed before Bun said so: gone unasked,
+   * as in `onClose`, unless this side closed it.
+   */
+  #gone(): Error {
+    if (!this.#shut) this.#reset = true;
+    return this.#closedError();
+  }
+
   /** A write to a closed connection. */
   #closedError(): Error {
-    return closedConnectionError(this.remoteAddress);
+    return this.#reset
+      ? connectionError(RESET, "ECONNRESET", "send to", this.remoteAddress)
+      : closedConnectionError(this.remoteAddress);
   }
 
   onDrain(): void {
@@ -98,7 +129,7 @@ export class BunConn<A extends SocketAddress> implements StreamConn<A> {
     if (this.#unsent.length === 0) {
       const n = this.#socket.write(data);
       if (n === data.length) return Promise.resolve();
-      if (n < 0) return Promise.reject(this.#closedError());
+      if (n < 0) return Promise.reject(this.#gone());
       data = data.subarray(n);
     }
     const done = deferred();
@@ -107,6 +138,7 @@ export class BunConn<A extends SocketAddress> implements StreamConn<A> {
   }
 
   closeWrite(): Promise<void> {
+    this.#shut = true;
     if (this.#closed) return Promise.resolve();
     if (this.#unsent.length > 0) this.#afterFlush = "shutdown";
     else this.#socket.shutdown();
@@ -114,6 +146,7 @@ export class BunConn<A extends SocketAddress> implements StreamConn<A> {
   }
 
   close(): void {
+    this.#shut = true;
     this.input.clear();
     if (this.#closed) return;
     if (this.#unsent.length === 0) {
@@ -127,6 +160,7 @@ export class BunConn<A extends SocketAddress> implements StreamConn<A> {
   }
 
   abort(): void {
+    this.#shut = true;
     this.input.clear();
     if (this.#closed) return;
     this.#socket.terminate(); // close() runs onClose: pending writes reject
@@ -138,6 +172,7 @@ export class BunConn<A extends SocketAddress> implements StreamConn<A> {
 
   /** Turns the client away with a reset, as a full kernel backlog would. */
   reset(): void {
+    this.#shut = true;
     this.#closed = true;
     this.#socket.terminate();
   }

@@ -72,6 +72,22 @@ class BunStreamListener<A extends SocketAddress> implements StreamListener<A> {
   }
 }
 
+/** What a connected socket reports, to its {@linkcode BunConn}. */
+export const connectionEvents: Pick<
+  BunHandlers,
+  "binaryType" | "data" | "drain" | "end" | "close" | "error"
+> = {
+  binaryType: "uint8array",
+  data: (socket, chunk) => socket.data?.input.push(chunk),
+  drain: (socket) => socket.data?.onDrain(),
+  end: (socket) => socket.data?.input.end(),
+  close: (socket, error) => socket.data?.onClose(error),
+  error: (socket, error) =>
+    socket.data?.input.end(
+      connectionError(error, "EIO", "recv from", socket.data.remoteAddress),
+    ),
+};
+
 /** The bound on a TLS listener's handshakes in progress. */
 function handshakeGate<A extends SocketAddress>(
   tls: TlsOptions | undefined,
@@ -91,7 +107,6 @@ function streamHandlers<A extends SocketAddress>(
   handshakes: HandshakeGate<BunConn<A>> | undefined,
 ): BunHandlers {
   return {
-    binaryType: "uint8array",
     open(socket) {
       // Refused before Bun runs out of descriptors, where it would spin.
       if (nearDescriptorLimit(socket.fd)) return socket.terminate();
@@ -114,14 +129,7 @@ function streamHandlers<A extends SocketAddress>(
       conn.setNoDelay(false);
       queue.push(conn);
     },
-    data: (socket, chunk) => socket.data?.input.push(chunk),
-    drain: (socket) => socket.data?.onDrain(),
-    end: (socket) => socket.data?.input.end(),
-    close: (socket, error) => socket.data?.onClose(error),
-    error: (socket, error) =>
-      socket.data?.input.end(
-        connectionError(error, "EIO", "recv from", socket.data.remoteAddress),
-      ),
+    ...connectionEvents,
   };
 }
 
