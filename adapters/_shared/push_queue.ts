@@ -17,6 +17,8 @@ import {
 
 /** What `recv()` returns at end of stream. */
 const EMPTY = new Uint8Array(0);
+/** No queued chunks, shared until a queue has some; never added to. */
+const NO_CHUNKS: Uint8Array[] = [];
 
 /** What a {@linkcode ReadQueue} pauses and resumes: the socket. */
 export interface Flow {
@@ -55,7 +57,7 @@ export class ReadQueue {
   /** Queued bytes past which the socket is paused. */
   readBufferSize: number = DEFAULT_READ_BUFFER_SIZE;
   #flow: Flow;
-  #chunks: Uint8Array[] = [];
+  #chunks: Uint8Array[] = NO_CHUNKS;
   #queued = 0;
   #paused = false;
   #ended = false;
@@ -113,6 +115,7 @@ export class ReadQueue {
       resolve(chunk.subarray(0, max));
       chunk = chunk.subarray(max);
     }
+    if (this.#chunks === NO_CHUNKS) this.#chunks = [];
     this.#chunks.push(chunk);
     this.#queued += chunk.length;
     if (this.#queued >= this.readBufferSize && !this.#paused) {
@@ -139,7 +142,7 @@ export class ReadQueue {
 
   /** Ends the stream and drops what is queued (the connection closed). */
   clear(): void {
-    this.#chunks = [];
+    this.#chunks = NO_CHUNKS;
     this.#queued = 0;
     this.end();
   }

@@ -17,6 +17,9 @@ import type { BunSocket } from "./api.ts";
 
 type PendingWrite = { data: Uint8Array; done: Deferred<void> };
 
+/** No unsent bytes, shared by every connection until one has some. */
+const NONE: PendingWrite[] = [];
+
 /** What a connection Bun closed unasked failed with. */
 const RESET = Object.assign(new Error("connection reset by peer"), {
   code: "ECONNRESET",
@@ -34,7 +37,7 @@ export class BunConn<A extends SocketAddress> implements StreamConn<A> {
   /** Bun closed it unasked: the peer reset it (see `onClose`). */
   #reset = false;
   /** Bytes Bun did not take yet, oldest first. */
-  #unsent: PendingWrite[] = [];
+  #unsent: PendingWrite[] = NONE;
   /** What to do once `#unsent` is empty: send FIN, or close. */
   #afterFlush: "shutdown" | "end" | undefined;
   /** Stops the linger once the connection closed. */
@@ -133,6 +136,7 @@ export class BunConn<A extends SocketAddress> implements StreamConn<A> {
       data = data.subarray(n);
     }
     const done = deferred();
+    if (this.#unsent === NONE) this.#unsent = [];
     this.#unsent.push({ data, done });
     return done.promise;
   }

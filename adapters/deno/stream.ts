@@ -81,6 +81,14 @@ class DenoStreamConn<A extends SocketAddress> implements StreamConn<A> {
   #writing: Promise<void> | undefined;
   /** Writes not yet settled; `#writing` is cleared when none is left. */
   #writes = 0;
+  /**
+   * The read callbacks, made once per connection and only for the calls it
+   * uses (an echo uses recv's two), so a waiting read allocates nothing.
+   */
+  #onRead: ((n: number | null) => Uint8Array | null) | undefined;
+  #onFailed: ((error: unknown) => null) | undefined;
+  #onRecv: ((n: number | null) => Uint8Array) | undefined;
+  #onRecvFailed: ((error: unknown) => Uint8Array) | undefined;
 
   constructor(conn: DenoConn, address: (addr: DenoAddr) => A) {
     this.#conn = conn;
@@ -93,8 +101,8 @@ class DenoStreamConn<A extends SocketAddress> implements StreamConn<A> {
     // Not async: a waiting read holds two callbacks made once per
     // connection instead of a suspended frame made per read.
     return this.#conn.read(this.#scratchFor(Infinity)).then(
-      this.#onRead,
-      this.#onFailed,
+      this.#onRead ??= (n) => this.#readDone(n),
+      this.#onFailed ??= (error) => this.#readFailed(error),
     );
   }
 
@@ -102,8 +110,8 @@ class DenoStreamConn<A extends SocketAddress> implements StreamConn<A> {
     if (this.#closed) return Promise.resolve(EMPTY);
     // As read(), with end of stream as empty bytes: no step after this one.
     return this.#conn.read(this.#scratchFor(max)).then(
-      this.#onRecv,
-      this.#onRecvFailed,
+      this.#onRecv ??= (n) => this.#readDone(n) ?? EMPTY,
+      this.#onRecvFailed ??= (error) => this.#readFailed(error) ?? EMPTY,
     );
   }
 
@@ -122,7 +130,7 @@ class DenoStreamConn<A extends SocketAddress> implements StreamConn<A> {
     return max < size ? this.#scratch.subarray(0, max) : this.#scratch;
   }
 
-  #onRead = (n: number | null): Uint8Array | null => {
+  #readDone(n: number | null): Uint8Array | null {
     this.#reading = false;
     const scratch = this.#scratch!;
     let chunk: Uint8Array | null = null;
@@ -135,21 +143,16 @@ class DenoStreamConn<A extends SocketAddress> implements StreamConn<A> {
       chunk = scratch.slice(0, n);
     }
     return chunk;
-  };
+  }
 
-  #onRecv = (n: number | null): Uint8Array => this.#onRead(n) ?? EMPTY;
-
-  #onRecvFailed = (error: unknown): Uint8Array =>
-    this.#onFailed(error) ?? EMPTY;
-
-  #onFailed = (error: unknown): null => {
+  #readFailed(error: unknown): null {
     this.#reading = false;
     if (!this.#closed) {
       throw connectionError(error, "EIO", "recv from", this.remoteAddress);
     }
     if (this.#released) this.#releaseScratch();
     return null;
-  };
+  }
 
   /** Gives the scratch buffer back once no read can write into it. */
   #releaseScratch(): void {

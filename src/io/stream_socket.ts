@@ -12,6 +12,11 @@ import type { SocketAddress, StreamConn } from "../transport.ts";
 import { toBytes } from "./bytes.ts";
 
 const EMPTY = new Uint8Array(0);
+/**
+ * What every socket starts with, shared until bytes are put back: an idle
+ * connection holds no array of its own. Nothing is ever added to it.
+ */
+const NOTHING_UNREAD: Uint8Array[] = [];
 
 let connOf: (socket: StreamSocket) => StreamConn<SocketAddress>;
 
@@ -57,7 +62,9 @@ export class StreamSocket {
    * Bytes read from the connection but not yet consumed: a stack, whose
    * last chunk (the one most recently put back) is read first.
    */
-  #unread: Uint8Array[] = [];
+  #unread: Uint8Array[] = NOTHING_UNREAD;
+  /** `#note` bound, made by the first read that needs it. */
+  #noted: ((chunk: Uint8Array | null) => Uint8Array | null) | undefined;
   /** A read that outlived a timeout; the next read takes its result. */
   #pendingRead: Promise<Uint8Array | null> | undefined;
   #eof = false;
@@ -204,7 +211,7 @@ export class StreamSocket {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.#unread.length = 0;
+    this.#unread = NOTHING_UNREAD;
     this.#conn.close();
   }
 
@@ -215,7 +222,7 @@ export class StreamSocket {
    */
   abort(): void {
     this.#closed = true;
-    this.#unread.length = 0;
+    this.#unread = NOTHING_UNREAD;
     this.#conn.abort();
   }
 
@@ -236,7 +243,9 @@ export class StreamSocket {
    * @returns Bytes owned by the caller, or `null` at end of stream.
    */
   readChunk(): Promise<Uint8Array | null> {
-    return this.#read().then(this.#note);
+    return this.#read().then(
+      this.#noted ??= (chunk) => this.#note(chunk),
+    );
   }
 
   /**
@@ -253,11 +262,11 @@ export class StreamSocket {
   }
 
   /** What every read records: activity, and the end of the stream. */
-  #note = (chunk: Uint8Array | null): Uint8Array | null => {
+  #note(chunk: Uint8Array | null): Uint8Array | null {
     this.#activity++;
     if (chunk === null) this.#eof = true;
     return chunk;
-  };
+  }
 
   async #readWithin(): Promise<Uint8Array | null> {
     const read = this.#pendingRead ?? this.#conn.read();
@@ -283,7 +292,9 @@ export class StreamSocket {
    * @param chunk Bytes previously returned by a read.
    */
   unread(chunk: Uint8Array): void {
-    if (chunk.length > 0 && !this.#closed) this.#unread.push(chunk);
+    if (chunk.length === 0 || this.#closed) return;
+    if (this.#unread === NOTHING_UNREAD) this.#unread = [];
+    this.#unread.push(chunk);
   }
 
   #write(bytes: Uint8Array): Promise<void> {
