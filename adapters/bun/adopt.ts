@@ -50,8 +50,7 @@ export function adoptPassed<A extends SocketAddress>(
 ): StreamConn<A> | undefined {
   const wrapped = socket as Wrapped;
   const native = wrapped._handle as BunSocket | undefined;
-  // A socket that closed already (a client's reset) has its error queued
-  // on the wrapper, which reports it as the server's listener would.
+  // One that closed already is left to the wrapper, whose end is queued.
   if (wrapped.destroyed || typeof native?.reload !== "function") {
     return undefined;
   }
