@@ -7,6 +7,8 @@
  * @module
  */
 
+import { ServerClosedError } from "../errors.ts";
+
 /** How long the server's own socket is drained before it closes. */
 const DRAIN_MS = 5;
 /** How many connections or datagrams the drain takes at most. */
@@ -15,11 +17,13 @@ const DRAIN_MAX = 256;
 /**
  * Keeps the server's own socket open while no worker holds the port:
  * before the first does, and again whenever every worker is being
- * replaced ({@linkcode listening}).
+ * replaced ({@linkcode listening}). What the workers and that socket take
+ * waits in one queue for the server's one `accept()` or `receive()`.
  *
  * @typeParam S The socket: a listener or a UDP socket.
+ * @typeParam T What it yields: connections or datagrams.
  */
-export abstract class OwnSocket<S extends { close(): Promise<void> }> {
+export abstract class OwnSocket<S extends { close(): Promise<void> }, T> {
   /** The server's own socket, while it has one. */
   protected own: S | undefined;
   /** Set by the subclass's `close()`: the socket is not opened again. */
@@ -30,21 +34,30 @@ export abstract class OwnSocket<S extends { close(): Promise<void> }> {
   #opening: Promise<void> | undefined;
   #releasing: Promise<void> | undefined;
   #workers = 0;
+  #onClose: () => void;
   #onError: (error: Error) => void;
+  #queue: T[] = [];
+  #waiting: {
+    resolve(item: T): void;
+    reject(error: Error): void;
+  } | undefined;
 
   /**
    * @param own The server's own socket: it holds the port until the
    * workers do.
    * @param reopen Opens it again when every worker stops.
+   * @param onClose Tells the workers to close their sockets.
    * @param onError Reports a failure to open it again.
    */
   constructor(
     own: S,
     reopen: () => Promise<S>,
+    onClose: () => void,
     onError: (error: Error) => void,
   ) {
     this.own = own;
     this.#reopen = reopen;
+    this.#onClose = onClose;
     this.#onError = onError;
   }
 
@@ -54,8 +67,71 @@ export abstract class OwnSocket<S extends { close(): Promise<void> }> {
    */
   protected abstract takeOwn(own: S): Promise<boolean>;
 
-  /** The socket is open again: the subclass takes from it if it waits. */
-  protected abstract reopened(): void;
+  /** Whether the server waits in `accept()` or `receive()`. */
+  protected get waiting(): boolean {
+    return this.#waiting !== undefined;
+  }
+
+  /** Hands `item` to the waiting server, or queues it. */
+  protected deliver(item: T): void {
+    const waiting = this.#waiting;
+    this.#waiting = undefined;
+    if (waiting) waiting.resolve(item);
+    else this.#queue.push(item);
+  }
+
+  /**
+   * The next item: a queued one, or the next to come; one caller at a
+   * time (`what` names the call in the error).
+   */
+  protected next(what: string): Promise<T> {
+    if (this.#queue.length > 0) return Promise.resolve(this.#queue.shift()!);
+    if (this.closed) return Promise.reject(new ServerClosedError());
+    if (this.#waiting) {
+      return Promise.reject(new Error(`${what}(): one ${what} at a time`));
+    }
+    const next = new Promise<T>((resolve, reject) => {
+      this.#waiting = { resolve, reject };
+    });
+    this.pull();
+    return next;
+  }
+
+  /** Drops the queued items `gone` picks (a dead worker's). */
+  protected forgetWhere(gone: (item: T) => boolean): void {
+    this.#queue = this.#queue.filter((item) => !gone(item));
+  }
+
+  /** Empties the queue: what was queued, oldest first. */
+  protected takeQueued(): T[] {
+    const taken = this.#queue;
+    this.#queue = [];
+    return taken;
+  }
+
+  /**
+   * Takes one item from the server's own socket, only while the server
+   * waits for one: what a flood costs stays in the kernel's queue.
+   */
+  protected pull(): void {
+    const own = this.own;
+    if (own && !this.pending) void this.takeOwn(own);
+  }
+
+  /**
+   * Closes for good: tells the workers, gives each queued item to
+   * `dispose`, fails the waiting call, and closes the server's own socket.
+   */
+  protected async shut(dispose: (item: T) => void): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.#onClose();
+    for (const item of this.takeQueued()) dispose(item);
+    this.#waiting?.reject(new ServerClosedError());
+    this.#waiting = undefined;
+    await this.#opening;
+    await this.release();
+  }
 
   /**
    * How many workers hold the port now: at the first, the server's own
@@ -72,7 +148,7 @@ export abstract class OwnSocket<S extends { close(): Promise<void> }> {
       this.#opening = undefined;
       if (this.closed || this.#workers > 0) return void own.close();
       this.own = own;
-      this.reopened();
+      if (this.#waiting) this.pull();
     }, (error) => {
       this.#opening = undefined;
       this.#onError(error);
@@ -91,12 +167,6 @@ export abstract class OwnSocket<S extends { close(): Promise<void> }> {
     return this.#releasing = this.#drain(own).finally(() => {
       this.#releasing = undefined;
     });
-  }
-
-  /** Waits for a reopening in progress, then releases the socket. */
-  protected async closeOwn(): Promise<void> {
-    await this.#opening;
-    await this.release();
   }
 
   async #drain(own: S): Promise<void> {

@@ -38,7 +38,8 @@ export type Rebind = () => Promise<DatagramEndpoint<NetAddress>>;
  * (see {@linkcode OwnSocket}). The datagrams it receives itself are plain
  * ones, which the pool relays.
  */
-export class SharedEndpoint extends OwnSocket<DatagramEndpoint<NetAddress>>
+export class SharedEndpoint
+  extends OwnSocket<DatagramEndpoint<NetAddress>, Datagram>
   implements DatagramEndpoint<NetAddress> {
   readonly address: NetAddress;
   /**
@@ -46,13 +47,7 @@ export class SharedEndpoint extends OwnSocket<DatagramEndpoint<NetAddress>>
    * `maxPacketSize`, set as the workers bind, then by each `receive()`.
    */
   maxSize = 8192;
-  #queue: Datagram[] = [];
   #held = new WeakMap<Uint8Array, HeldPacket>();
-  #waiting: {
-    resolve(datagram: Datagram): void;
-    reject(error: Error): void;
-  } | undefined;
-  #onClose: () => void;
 
   /**
    * @param own The server's own socket: it holds the port until the
@@ -67,9 +62,8 @@ export class SharedEndpoint extends OwnSocket<DatagramEndpoint<NetAddress>>
     onClose: () => void,
     onError: (error: Error) => void,
   ) {
-    super(own, rebind, onError);
+    super(own, rebind, onClose, onError);
     this.address = own.address;
-    this.#onClose = onClose;
   }
 
   /** The server's own socket's, while it has one. */
@@ -92,29 +86,19 @@ export class SharedEndpoint extends OwnSocket<DatagramEndpoint<NetAddress>>
   push(datagram: Datagram, held: HeldPacket): void {
     if (this.closed) return held.holder.drop(held.held);
     this.#held.set(datagram.data, held);
-    this.#deliver(datagram);
+    this.deliver(datagram);
   }
 
   /** Forgets the queued datagrams of a worker that died with them. */
   forget(workerId: number): void {
-    this.#queue = this.#queue.filter((datagram) =>
-      this.#held.get(datagram.data)?.holder.workerId !== workerId
+    this.forgetWhere((datagram) =>
+      this.#held.get(datagram.data)?.holder.workerId === workerId
     );
   }
 
   receive(maxSize: number): Promise<Datagram> {
     this.maxSize = maxSize;
-    const next = this.#queue.shift();
-    if (next) return Promise.resolve(next);
-    if (this.closed) return Promise.reject(new ServerClosedError());
-    if (this.#waiting) {
-      return Promise.reject(new Error("receive(): one receive at a time"));
-    }
-    const received = new Promise<Datagram>((resolve, reject) => {
-      this.#waiting = { resolve, reject };
-    });
-    this.#pull();
-    return received;
+    return this.next("receive");
   }
 
   /**
@@ -131,41 +115,17 @@ export class SharedEndpoint extends OwnSocket<DatagramEndpoint<NetAddress>>
     );
   }
 
-  async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
-    this.#onClose();
-    for (const datagram of this.#queue) {
+  close(): Promise<void> {
+    return this.shut((datagram) => {
       const held = this.#held.get(datagram.data);
       if (held && !held.served) held.holder.drop(held.held);
-    }
-    this.#queue = [];
-    this.#waiting?.reject(new ServerClosedError());
-    this.#waiting = undefined;
-    await this.closeOwn();
-  }
-
-  protected reopened(): void {
-    if (this.#waiting) this.#pull();
-  }
-
-  #deliver(datagram: Datagram): void {
-    const waiting = this.#waiting;
-    this.#waiting = undefined;
-    if (waiting) waiting.resolve(datagram);
-    else this.#queue.push(datagram);
-  }
-
-  /** Receives on the server's own socket, only while the server waits. */
-  #pull(): void {
-    const own = this.own;
-    if (own && !this.pending) void this.takeOwn(own);
+    });
   }
 
   protected takeOwn(own: DatagramEndpoint<NetAddress>): Promise<boolean> {
     return this.pending ??= own.receive(this.maxSize).then((datagram) => {
       this.pending = undefined;
-      if (!this.closed) this.#deliver(datagram);
+      if (!this.closed) this.deliver(datagram);
       return true;
     }, (error) => {
       // A socket that closed under it is gone: no receive on it again.
@@ -173,10 +133,10 @@ export class SharedEndpoint extends OwnSocket<DatagramEndpoint<NetAddress>>
         this.own = undefined;
       }
       this.pending = undefined;
-      if (this.#waiting && this.own !== own) this.#pull();
-      else if (this.#waiting && !(error instanceof ServerClosedError)) {
+      if (this.waiting && this.own !== own) this.pull();
+      else if (this.waiting && !(error instanceof ServerClosedError)) {
         // An ICMP error of an earlier send, say: receive again.
-        setTimeout(() => this.#pull(), 10);
+        setTimeout(() => this.pull(), 10);
       }
       return false;
     });

@@ -110,16 +110,11 @@ export type Reopen = () => Promise<StreamListener<NetAddress>>;
  * are plain ones, which the pool passes over or relays as it would
  * without the workers' listeners.
  */
-export class SharedListener extends OwnSocket<StreamListener<NetAddress>>
+export class SharedListener
+  extends OwnSocket<StreamListener<NetAddress>, StreamConn<NetAddress>>
   implements StreamListener<NetAddress> {
   readonly address: NetAddress;
   #backoff = 0;
-  #queue: StreamConn<NetAddress>[] = [];
-  #waiting: {
-    resolve(conn: StreamConn<NetAddress>): void;
-    reject(error: Error): void;
-  } | undefined;
-  #onClose: () => void;
 
   /**
    * @param own The server's own listener: it holds the port until the
@@ -134,9 +129,8 @@ export class SharedListener extends OwnSocket<StreamListener<NetAddress>>
     onClose: () => void,
     onError: (error: Error) => void,
   ) {
-    super(own, reopen, onError);
+    super(own, reopen, onClose, onError);
     this.address = own.address;
-    this.#onClose = onClose;
   }
 
   /**
@@ -153,44 +147,18 @@ export class SharedListener extends OwnSocket<StreamListener<NetAddress>>
   /** A connection a worker accepted; refused once the listener is closed. */
   push(conn: StreamConn<NetAddress>): void {
     if (this.closed) return conn.close();
-    const waiting = this.#waiting;
-    this.#waiting = undefined;
-    if (waiting) waiting.resolve(conn);
-    else this.#queue.push(conn);
+    this.deliver(conn);
   }
 
   /** Forgets the queued connections of a worker that died with them. */
   forget(workerId: number): void {
-    this.#queue = this.#queue.filter((conn) =>
-      !(conn instanceof HeldConn) || conn.holder.workerId !== workerId
+    this.forgetWhere((conn) =>
+      conn instanceof HeldConn && conn.holder.workerId === workerId
     );
   }
 
   accept(): Promise<StreamConn<NetAddress>> {
-    const next = this.#queue.shift();
-    if (next) return Promise.resolve(next);
-    if (this.closed) return Promise.reject(new ServerClosedError());
-    if (this.#waiting) {
-      return Promise.reject(new Error("accept(): one accept at a time"));
-    }
-    const accepted = new Promise<StreamConn<NetAddress>>((resolve, reject) => {
-      this.#waiting = { resolve, reject };
-    });
-    this.#pull();
-    return accepted;
-  }
-
-  protected reopened(): void {
-    if (this.#waiting) this.#pull();
-  }
-
-  /**
-   * Accepts one connection on the server's own socket, only while the
-   * server waits for one: what a flood costs stays in the kernel's queue.
-   */
-  #pull(): void {
-    const own = this.own;
-    if (own && !this.pending) void this.takeOwn(own);
+    return this.next("accept");
   }
 
   protected takeOwn(own: StreamListener<NetAddress>): Promise<boolean> {
@@ -211,26 +179,17 @@ export class SharedListener extends OwnSocket<StreamListener<NetAddress>>
       }
       this.pending = undefined;
       // Again, or on the socket that replaced this one while it closed.
-      if (this.#waiting) this.#pull();
+      if (this.waiting) this.pull();
       return false;
     });
   }
 
   /** The connections accepted that the server has not taken. */
   takeAccepted(): StreamConn<NetAddress>[] {
-    const taken = this.#queue;
-    this.#queue = [];
-    return taken;
+    return this.takeQueued();
   }
 
-  async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
-    this.#onClose();
-    for (const conn of this.#queue) conn.close();
-    this.#queue = [];
-    this.#waiting?.reject(new ServerClosedError());
-    this.#waiting = undefined;
-    await this.closeOwn();
+  close(): Promise<void> {
+    return this.shut((conn) => conn.close());
   }
 }
