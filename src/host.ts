@@ -61,8 +61,9 @@ export interface WorkerEvents {
 /** The server's end of a worker thread. */
 export interface WorkerLink {
   /**
-   * Sends a message. `transfer` lists buffers the worker takes over (they
-   * are detached here).
+   * Sends a message. The bytes of a `data` message are copied before this
+   * returns, so the caller may reuse them; `transfer` lists other buffers
+   * the worker takes over (they are detached here).
    */
   send(message: unknown, transfer?: ArrayBuffer[]): void;
   /**

@@ -16,6 +16,7 @@ const scope = globalThis as unknown as {
 const outbox = new Batcher(
   (message, transfer) => scope.postMessage(message, transfer),
   endOfMicrotasks,
+  true,
 );
 
 serveParent({

@@ -47,9 +47,13 @@ export function startWebWorker(
     { type: "module", name: "socketserver worker" },
   );
   let alive = true;
-  const outbox = new Batcher((message, transfer) => {
-    if (alive) worker.postMessage(message, transfer);
-  }, flush);
+  const outbox = new Batcher(
+    (message, transfer) => {
+      if (alive) worker.postMessage(message, transfer);
+    },
+    flush,
+    true,
+  );
   const died = (how: string) => {
     if (!alive) return;
     alive = false;

@@ -39,9 +39,13 @@ const MOVES_SOCKETS_TO_THREADS = nodeAtLeast(26, 0) ||
 function startThread(events: WorkerEvents): WorkerLink {
   const worker = new Worker(entry("node/thread"));
   let alive = true;
-  const outbox = new Batcher((message, transfer) => {
-    if (alive) worker.postMessage(message, transfer);
-  }, endOfTurn);
+  const outbox = new Batcher(
+    (message, transfer) => {
+      if (alive) worker.postMessage(message, transfer);
+    },
+    endOfTurn,
+    true,
+  );
   const died = (how: string) => {
     if (!alive) return;
     alive = false;

@@ -18,6 +18,7 @@ let take: ReturnType<typeof takeOver> | undefined;
 const outbox = new Batcher(
   (message, transfer) => port.postMessage(message, transfer),
   endOfMicrotasks,
+  true,
 );
 let receive: ((message: ToWorker) => void) | undefined;
 /** One message: a socket moved here goes to `take`, the rest to the loop. */

@@ -79,11 +79,9 @@ export async function relayToWorker(
         send({ t: "eof", id: job.id });
         return;
       }
-      const bytes = ownBytes(chunk);
-      job.inflight += bytes.length;
-      send({ t: "data", id: job.id, bytes }, [
-        bytes.buffer as ArrayBuffer,
-      ]);
+      job.inflight += chunk.length;
+      // The link copies a data message's bytes as it sends (batch.ts).
+      send({ t: "data", id: job.id, bytes: chunk });
     }
   } catch (error) {
     if (!job.finished) {

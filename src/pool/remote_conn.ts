@@ -104,9 +104,9 @@ export class RemoteConn implements StreamConn<SocketAddress> {
 
   async write(data: Uint8Array): Promise<void> {
     if (this.#writeError) throw this.#writeError;
-    const bytes = data.slice(); // the caller may reuse its buffer
-    this.#unwritten += bytes.length;
-    this.#send({ t: "write", id: this.#id, bytes }, [bytes.buffer]);
+    this.#unwritten += data.length;
+    // The link copies it as it sends (batch.ts): the caller may reuse data.
+    this.#send({ t: "write", id: this.#id, bytes: data });
     while (this.#unwritten >= RELAY_WINDOW && !this.#writeError) {
       this.#written ??= deferred();
       await this.#written.promise;

@@ -34,7 +34,10 @@ import { importHandlerModule } from "../_handler_module.ts";
 
 /** The worker's end of its link to the server. */
 export interface ParentPort {
-  /** Sends a message to the server. */
+  /**
+   * Sends a message to the server. The bytes of a `write` are copied before
+   * this returns; `transfer` lists other buffers the server takes over.
+   */
   send(message: FromWorker, transfer?: ArrayBuffer[]): void;
   /** Sets the function that receives the server's messages, in order. */
   listen(receive: (message: ToWorker) => void): void;
