@@ -44,6 +44,12 @@ export interface RelayedJob {
   writeError?: WireError;
   /** Bytes written to the client and not yet acknowledged to the worker. */
   written: number;
+  /** The length of the write running now (one runs at a time). */
+  sending: number;
+  onWrote?: () => void;
+  onWriteFailed?: (error: unknown) => void;
+  /** Sends to the worker: what acknowledges the writes. */
+  reply?: (message: ToWorker) => void;
 }
 
 /** A worker's message about one request's bytes. */
@@ -110,34 +116,11 @@ export function relayFromWorker(
       job.credit = undefined;
       break;
     case "write": {
-      const socket = job.stream!;
       const { bytes } = m;
-      const wrote = () => {
-        job.writes--;
-        // Acknowledged in batches, as the worker only waits for them
-        // once RELAY_WINDOW bytes are outstanding; errors at once.
-        job.written += bytes.length;
-        if (job.writeError || job.written >= RELAY_WINDOW / 2) {
-          send({
-            t: "ack",
-            id: job.id,
-            n: job.written,
-            ...(job.writeError ? { error: job.writeError } : {}),
-          });
-          job.written = 0;
-        }
-      };
-      const failed = (error: unknown) => {
-        job.writeError = toWire(error);
-        wrote();
-      };
-      inOrder(job, () => {
-        if (job.writeError === undefined) {
-          return socket.sendall(bytes).then(wrote, failed);
-        }
-        wrote();
-        return Promise.resolve();
-      });
+      job.reply = send;
+      job.writing = job.writes++ === 0
+        ? write(job, bytes)
+        : job.writing.then(() => write(job, bytes));
       break;
     }
     case "closeWrite": {
@@ -159,6 +142,43 @@ export function relayFromWorker(
         (error) => send({ t: "sent", seq: m.seq, error: toWire(error) }),
       );
       break;
+  }
+}
+
+/**
+ * Starts one write to the client; the request's earlier writes are done.
+ * Its end is counted by callbacks made once per request, not per write: a
+ * relayed echo makes none.
+ */
+function write(job: RelayedJob, bytes: Uint8Array): Promise<void> {
+  job.sending = bytes.length;
+  if (job.writeError !== undefined) {
+    wrote(job);
+    return Promise.resolve();
+  }
+  job.onWrote ??= () => wrote(job);
+  job.onWriteFailed ??= (error: unknown) => {
+    job.writeError = toWire(error);
+    wrote(job);
+  };
+  return job.stream!.sendall(bytes).then(job.onWrote, job.onWriteFailed);
+}
+
+/**
+ * Counts a write out. Acknowledged in batches, as the worker only waits
+ * for them once RELAY_WINDOW bytes are outstanding; errors at once.
+ */
+function wrote(job: RelayedJob): void {
+  job.writes--;
+  job.written += job.sending;
+  if (job.writeError || job.written >= RELAY_WINDOW / 2) {
+    job.reply!({
+      t: "ack",
+      id: job.id,
+      n: job.written,
+      ...(job.writeError ? { error: job.writeError } : {}),
+    });
+    job.written = 0;
   }
 }
 

@@ -8,6 +8,7 @@
 import type { Deferred } from "../_deferred.ts";
 import type { WorkerLink } from "../host.ts";
 import type { SocketAddress } from "../transport.ts";
+import type { ToWorker } from "./messages.ts";
 import type { RelayedJob } from "./relay.ts";
 import type { Holder } from "./shared_listener.ts";
 
@@ -35,6 +36,8 @@ export interface Slot {
   holder?: Holder;
   /** Until its UDP worker holds what comes instead of serving it. */
   pausing?: Deferred<void>;
+  /** Sends to its worker, for the relay; made once per slot. */
+  reply?: (message: ToWorker) => void;
 }
 
 /** A request a worker serves. */

@@ -158,6 +158,7 @@ export class WorkerPool {
       client,
       inflight: 0,
       written: 0,
+      sending: 0,
       writing: Promise.resolve(),
       writes: 0,
     };
@@ -430,7 +431,8 @@ export class WorkerPool {
     const job = slot.jobs.get(m.id);
     if (!job || job.finished) return;
     if (m.t !== "done") {
-      return relayFromWorker(job, m, (message) => this.#send(slot, message));
+      slot.reply ??= (message) => this.#send(slot, message);
+      return relayFromWorker(job, m, slot.reply);
     }
     // The handler's writes reach the client before the server closes it.
     void job.writing.then(() => {
