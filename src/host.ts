@@ -13,13 +13,15 @@ import type { SocketAddress, StreamConn } from "./transport.ts";
  * A feature some hosts lack: `threads` and `processes`, worker threads and
  * child processes; `threadHandover`, a TCP connection from a `passable`
  * listener moving to a worker thread ({@linkcode WorkerLink.pass}), which
- * serves it itself; `threadListeners`, a worker thread opening a TCP
+ * serves it itself; `threadHandoverTls`, the same for a TLS connection,
+ * whose handshake the thread then runs; `threadListeners`, a worker thread opening a TCP
  * listener of its own with the driver's sockets (`ParentPort.listenTcp`).
  */
 export type HostFeature =
   | "threads"
   | "processes"
   | "threadHandover"
+  | "threadHandoverTls"
   | "threadListeners";
 
 /** What a runtime offers besides sockets: threads, children, signals. */

@@ -49,6 +49,7 @@ const HOST_FEATURES: ReadonlySet<DriverFeature> = new Set<HostFeature>([
   "threads",
   "processes",
   "threadHandover",
+  "threadHandoverTls",
   "threadListeners",
 ]);
 

@@ -1,29 +1,16 @@
 /**
- * The entry module of a worker thread on Deno and Bun (web `Worker`s).
+ * The entry module of a worker thread on Deno and Bun (web `Worker`s)
+ * whose connections are relayed.
  *
  * @module
  */
 
 import { serveParent } from "../../src/pool/worker_main.ts";
-import { Batcher, endOfMicrotasks, unbatch } from "../../src/pool/batch.ts";
+import { webParent } from "./web_parent.ts";
 import { bindInWorker, listenInWorker } from "./worker_listen.ts";
 
-const scope = globalThis as unknown as {
-  postMessage(message: unknown, transfer: ArrayBuffer[]): void;
-  onmessage: ((event: { data: unknown }) => void) | null;
-};
-
-const outbox = new Batcher(
-  (message, transfer) => scope.postMessage(message, transfer),
-  endOfMicrotasks,
-  true,
-);
-
 serveParent({
-  send: (message, transfer) => outbox.send(message, transfer),
-  listen: (receive) => {
-    scope.onmessage = (event) => unbatch(event.data, receive);
-  },
+  ...webParent(),
   listenTcp: listenInWorker,
   bindUdp: bindInWorker,
 });

@@ -1,12 +1,15 @@
 /**
  * Worker threads for the runtimes with web `Worker`s (Deno and Bun): the
- * server's end of the link. Their workers cannot take a socket, so their
+ * server's end of the link. Their workers take connections over where the
+ * runtime has a way (`Handover`: Bun's pass descriptors); otherwise the
  * connections are relayed.
  *
  * @module
  */
 
+import { WorkerError } from "../../src/errors.ts";
 import type { WorkerEvents, WorkerLink } from "../../src/host.ts";
+import type { SocketAddress, StreamConn } from "../../src/transport.ts";
 import { Batcher, type Schedule, unbatch } from "../../src/pool/batch.ts";
 import { endOfTurn } from "./batch.ts";
 import { entry } from "./entry.ts";
@@ -29,21 +32,41 @@ type WebWorkerConstructor = new (
   options: { type: "module"; name?: string },
 ) => WebWorker;
 
+/** How a runtime's web workers take connections over, where they can. */
+export interface Handover {
+  /** The workers' entry module, under `adapters/` (see `entry.ts`). */
+  entry: string;
+  /**
+   * Starts handing connections to a new worker.
+   *
+   * @param post Posts to it at once (after what was batched before).
+   * @returns Its `pass()`, and what its end must clean up.
+   */
+  start(post: (message: unknown) => void): {
+    pass(message: unknown, conn?: StreamConn<SocketAddress>): Promise<void>;
+    end(): void;
+  };
+}
+
 /**
- * Starts a web `Worker` running `thread_web.ts`.
+ * Starts a web `Worker` running `thread_web.ts`, or the entry of
+ * `handover`, which then takes connections over instead of having them
+ * relayed.
  *
  * @param events Where its messages and its end go.
  * @param flush When what the server sends it goes out (see batch.ts).
+ * @param handover How the worker takes connections over, if it can.
  * @returns The link.
  */
 export function startWebWorker(
   events: WorkerEvents,
   flush: Schedule = endOfTurn,
+  handover?: Handover,
 ): WorkerLink {
   const Worker = (globalThis as unknown as { Worker: WebWorkerConstructor })
     .Worker;
   const worker = new Worker(
-    entry("_shared/thread_web"),
+    entry(handover?.entry ?? "_shared/thread_web"),
     { type: "module", name: "socketserver worker" },
   );
   let alive = true;
@@ -54,11 +77,16 @@ export function startWebWorker(
     flush,
     true,
   );
+  const handing = handover?.start((message) => {
+    outbox.flush();
+    worker.postMessage(message, []);
+  });
   const died = (how: string) => {
     if (!alive) return;
     alive = false;
     outbox.clear();
     worker.terminate();
+    handing?.end();
     events.exit(how);
   };
   const deliver = (message: unknown) => events.message(message);
@@ -74,10 +102,16 @@ export function startWebWorker(
     send(message: unknown, transfer?: ArrayBuffer[]): void {
       if (alive) outbox.send(message, transfer);
     },
+    pass: handing &&
+      ((message, conn) =>
+        alive
+          ? handing.pass(message, conn)
+          : Promise.reject(new WorkerError("the worker is gone"))),
     terminate(): Promise<void> {
       alive = false;
       outbox.clear();
       worker.terminate();
+      handing?.end();
       return Promise.resolve();
     },
   };

@@ -1,5 +1,6 @@
 /**
- * A connection passed to a Bun child process, served by Bun's own socket.
+ * A connection passed to a Bun child process, or a descriptor handed to a
+ * Bun worker thread, served by Bun's own socket.
  *
  * Bun's `node:child_process` delivers a passed connection as a `node:net`
  * socket wrapped around one of Bun's native sockets (`_handle`). Serving it
@@ -11,7 +12,7 @@
  */
 
 import type { SocketAddress, StreamConn } from "../../src/transport.ts";
-import type { BunSocket } from "./api.ts";
+import { bun, type BunHandlers, type BunSocket } from "./api.ts";
 import { BunConn } from "./conn.ts";
 import { connectionEvents } from "./stream.ts";
 
@@ -64,4 +65,73 @@ export function adoptPassed<A extends SocketAddress>(
   conn.setNoDelay(false);
   native.resume();
   return conn;
+}
+
+/** What a descriptor's socket carries until `open` makes its connection. */
+interface Pending {
+  local: SocketAddress;
+  remote: SocketAddress;
+  early?: Uint8Array;
+}
+
+/** One handler set for every adopted descriptor (Bun's fast path). */
+const descriptorEvents: BunHandlers = {
+  ...connectionEvents,
+  open(socket) {
+    const { local, remote, early } = socket.data as unknown as Pending;
+    const conn = new BunConn(socket, local, remote);
+    socket.data = conn;
+    if (early) conn.input.push(early);
+    // As Bun.listen's connections: Bun turns TCP_NODELAY on.
+    conn.setNoDelay(false);
+  },
+};
+
+/**
+ * Serves a connected descriptor that this thread now owns (a worker thread
+ * the server handed it to) with Bun's own socket.
+ *
+ * @param fd The descriptor; the socket closes it.
+ * @param local This end's address.
+ * @param remote The peer's address.
+ * @param early Bytes read from it before it was handed over.
+ * @returns The connection.
+ *
+ * @example Runs on Bun only, so `deno test --doc` skips it
+ * ```ts ignore
+ * import assert from "node:assert/strict";
+ * import { connect, createServer } from "node:net";
+ * import { libc } from "./libc.ts";
+ * import { adoptDescriptor } from "./adopt.ts";
+ *
+ * const server = createServer({ pauseOnConnect: true });
+ * await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+ * const { port } = server.address() as { port: number };
+ * const accepted = new Promise<any>((resolve) => server.once("connection", resolve));
+ * const client = connect(port, "127.0.0.1");
+ * const socket = await accepted;
+ * const copy = libc()!.dup(socket._handle.fd);
+ * socket.destroy(); // the copy keeps the connection
+ * const local = { hostname: "127.0.0.1", port };
+ * const conn = await adoptDescriptor(copy, local, local);
+ * client.write("hi");
+ * assert.deepEqual(await conn.read(), new TextEncoder().encode("hi"));
+ * conn.close();
+ * client.destroy();
+ * server.close();
+ * ```
+ */
+export async function adoptDescriptor<A extends SocketAddress>(
+  fd: number,
+  local: A,
+  remote: A,
+  early?: Uint8Array,
+): Promise<StreamConn<A>> {
+  const socket = await bun().connect({
+    fd,
+    allowHalfOpen: true,
+    data: { local, remote, early } satisfies Pending,
+    socket: descriptorEvents,
+  });
+  return socket.data as unknown as StreamConn<A>;
 }

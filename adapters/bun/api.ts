@@ -69,6 +69,13 @@ export interface BunApi {
       error(s: BunUdpSocket, error: Error): void;
     };
   }): Promise<BunUdpSocket>;
+  /** Serves an already connected descriptor (`fd`) with `socket`. */
+  connect(options: {
+    fd: number;
+    allowHalfOpen: boolean;
+    data: unknown;
+    socket: BunHandlers;
+  }): Promise<BunSocket>;
   spawn(cmd: string[], options: {
     stdio: [Uint8Array, "inherit", "inherit"];
   }): {

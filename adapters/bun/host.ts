@@ -17,6 +17,12 @@ import { onProcessSignal } from "../_node/signals.ts";
 import { spawnWithIpc } from "../_node/spawn.ts";
 import { entry } from "../_shared/entry.ts";
 import { startWebWorker } from "../_shared/web_worker.ts";
+import { endOfTurn } from "../_shared/batch.ts";
+import { descriptorHandover } from "./handover.ts";
+import { libc } from "./libc.ts";
+
+const NO_DUP =
+  "Bun's workers take a connection's descriptor, which bun:ffi could not duplicate here (no C library it knows); their connections are relayed";
 
 /**
  * Bun's threads, children and signals.
@@ -26,18 +32,28 @@ import { startWebWorker } from "../_shared/web_worker.ts";
  * import assert from "node:assert/strict";
  * import { bunHost } from "./host.ts";
  *
- * assert.match(bunHost.unsupported("threadHandover") ?? "", /relayed/);
+ * assert.match(bunHost.unsupported("threadHandoverTls") ?? "", /relayed/);
  * ```
  */
 export const bunHost: Host = {
   unsupported(feature: HostFeature): string | undefined {
-    // postMessage refuses sockets (DataCloneError), node:worker_threads too.
-    return feature === "threadHandover"
-      ? "Bun's workers cannot take a socket; their connections are relayed"
+    // postMessage refuses sockets (DataCloneError), node:worker_threads
+    // too; a descriptor passes, through bun:ffi's dup() (handover.ts).
+    if (feature === "threadHandover") {
+      return libc() ? undefined : NO_DUP;
+    }
+    // Bun's TLS sockets on a descriptor are clients only.
+    return feature === "threadHandoverTls"
+      ? "Bun's workers cannot run a server's TLS handshake on a descriptor; TLS connections are relayed"
       : undefined;
   },
   startThread(events: WorkerEvents): WorkerLink {
-    return startWebWorker(events);
+    const calls = libc();
+    return startWebWorker(
+      events,
+      endOfTurn,
+      calls && descriptorHandover(calls),
+    );
   },
   spawnChild(stdin: string): ChildProcessHandle {
     const child = entry("_node/child").pathname;

@@ -62,7 +62,9 @@ const NO_THREAD_HANDOVER =
  */
 export const denoHost: Host = {
   unsupported(feature: HostFeature): string | undefined {
-    return feature === "threadHandover" ? NO_THREAD_HANDOVER : undefined;
+    return feature === "threadHandover" || feature === "threadHandoverTls"
+      ? NO_THREAD_HANDOVER
+      : undefined;
   },
   startThread(events: WorkerEvents): WorkerLink {
     // Deno completes the reads of a turn in one call, so what they relay

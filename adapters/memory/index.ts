@@ -88,7 +88,10 @@ export class MemoryHost implements Host {
 
   unsupported(feature: HostFeature): string | undefined {
     if (feature === "processes") return NO_PROCESSES;
-    if (feature === "threadHandover" || feature === "threadListeners") {
+    if (
+      feature === "threadHandover" || feature === "threadHandoverTls" ||
+      feature === "threadListeners"
+    ) {
       return "the memory driver's threads get their connections relayed";
     }
     return undefined;

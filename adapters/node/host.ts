@@ -123,7 +123,10 @@ function startThread(events: WorkerEvents): WorkerLink {
  */
 export const nodeHost: Host = {
   unsupported(feature: HostFeature): string | undefined {
-    if (feature === "threadHandover" && !MOVES_SOCKETS_TO_THREADS) {
+    if (
+      (feature === "threadHandover" || feature === "threadHandoverTls") &&
+      !MOVES_SOCKETS_TO_THREADS
+    ) {
       return "worker threads take sockets from Node 24.20 on";
     }
     return undefined;

@@ -247,9 +247,13 @@ export function poolMixIn<T extends PoolableServerClass>(
           throw new NotSupportedError(`${policy.listens.name}: ${why}`);
         }
       }
+      const tls = HANDOFF_SETTINGS in this &&
+        (this as unknown as StreamServer<SocketAddress>)[HANDOFF_SETTINGS]()
+            .tls !== undefined;
       const passes = policy.kind === "process" ||
         (family === "tcp" &&
-          driver.unsupported("threadHandover") === undefined);
+          driver.unsupported(tls ? "threadHandoverTls" : "threadHandover") ===
+            undefined);
       return this.#route = { listens: !!listens, passes };
     }
 
@@ -359,6 +363,7 @@ export function poolMixIn<T extends PoolableServerClass>(
         packetFailed: (data, from, error) =>
           void this.#packetFailed(data, from, error),
         driver: this.driver,
+        passes: passesConnections(this),
         handoff: this.#handoff =
           (passesConnections(this) || portSharing(this) !== undefined) &&
             HANDOFF_SETTINGS in this

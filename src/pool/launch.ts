@@ -41,6 +41,12 @@ export interface PoolSettings {
    * instead of having their bytes relayed: what they apply to them.
    */
   handoff?: HandoffSettings;
+  /**
+   * Whether the server's own connections are taken over rather than
+   * relayed: a TLS one accepted by a listener that ran its handshake (as
+   * Bun's does) cannot move, even where plain ones can.
+   */
+  passes?: boolean;
 }
 
 /**

@@ -176,7 +176,8 @@ export class WorkerPool {
       }
       this.#send(slot, { t: "serve", held: held.held, id });
     } else if (
-      request instanceof StreamSocket && this.#settings.handoff && link?.pass
+      request instanceof StreamSocket && this.#settings.handoff &&
+      this.#settings.passes && link?.pass
     ) {
       this.#passed.set(request, job);
       link.pass(
