@@ -203,8 +203,8 @@ for (const { kind, Mix, TCP, UDP, Unix } of KINDS) {
         // The other request on that worker ends too: its connection closes.
         assert.ok(await bystander.closedWithin(5000));
         bystander.close();
-        // A child's connections close with it, before the server learns of
-        // its death (it takes them over); a thread's once the server knows.
+        // Connections a worker took over close with it, before the server
+        // learns of its death; relayed ones once the server knows.
         assert.ok(await until(() => server.errors.length >= 2));
         assert.equal(server.errors.length, 2);
         for (const { error } of server.errors) {
