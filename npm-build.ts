@@ -23,6 +23,7 @@ const config = JSON.parse(
 // imported, so the compiler must be told about them.
 const WORKER_ENTRIES = [
   "adapters/_shared/thread_web.ts",
+  "adapters/bun/thread.ts",
   "adapters/node/thread.ts",
   "adapters/_node/child.ts",
 ];

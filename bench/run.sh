@@ -4,7 +4,8 @@
 #   pp1    TCPServer against Deno.listen / Bun.listen / node:net, 1 client
 #   pp100  EventLoopTCPServer against the raw servers, 100 clients, and
 #          raw_pull_echo.ts: the same raw API awaited one read at a time
-#   io100  the same echo on EventLoop, Threading (relayed, and `listening`:
+#   io100  the same echo on EventLoop, Threading (the default: relayed on
+#          Deno, taken over on Bun and Node; and `listening`:
 #          listenInThreads) and Forking TCP servers (passed over, and
 #          `forklistening`: listenInChildren), next to Python's
 #          ThreadingTCPServer and ForkingTCPServer (shared/bench/servers/py_echo.py)
@@ -16,7 +17,7 @@
 #   idle   memory per idle connection: RSS growth over IDLE_N (8,000) held
 #          clients, for the raw server, the pull loop and the event loop
 #   cpu10  a CPU-bound handler (about 1 ms per request), 10 clients, on
-#          TCPServer, EventLoop, Threading (2 workers, relayed and
+#          TCPServer, EventLoop, Threading (2 workers, the default and
 #          listening) and Forking (2 children, passed over and listening),
 #          next to Python's TCPServer, ThreadingTCPServer and
 #          ForkingTCPServer running shared/bench/servers/py_cpu.py
