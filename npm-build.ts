@@ -26,6 +26,7 @@ const WORKER_ENTRIES = [
   "adapters/bun/thread.ts",
   "adapters/node/thread.ts",
   "adapters/_node/child.ts",
+  "adapters/bun/child.ts",
 ];
 
 const tsconfig = {

@@ -1,82 +1,10 @@
 /**
- * The entry module of a child process, on every runtime: it connects back
- * to the server (`node:net`, a client socket every runtime has) and serves
- * the connections the server passes it, or those it accepts on the
- * server's port itself (`listenInChildren`). It exits when the server
- * closes the link.
- *
- * Standard input brings one line, `PORT TOKEN`: the server's loopback port
- * and the token that proves this child is the one the server started. It
- * comes over stdin because a command line is readable by every local user.
+ * The entry module of a child process on Deno and Node: connections passed
+ * to it are served through `node:net` (see `child_serve.ts`).
  *
  * @module
  */
 
-import { connect } from "node:net";
-import process from "node:process";
-import {
-  encodeFrame,
-  frameBatcher,
-  FrameReader,
-} from "../../src/pool/frames.ts";
-import type { ToWorker } from "../../src/pool/messages.ts";
-import { serveParent } from "../../src/pool/worker_main.ts";
-import { bindInWorker, listenInWorker } from "../_shared/worker_listen.ts";
-import { runningOn } from "../runtime.ts";
-import { type AdoptNative, takeOver } from "./take_over.ts";
+import { serveChild } from "./child_serve.ts";
 
-/** The first line of standard input; stdin is let go after it. */
-function readLine(): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let text = "";
-    const stdin = process.stdin;
-    stdin.setEncoding("utf8");
-    const done = (line: string) => {
-      stdin.off("data", onData);
-      stdin.pause();
-      stdin.destroy();
-      resolve(line);
-    };
-    const onData = (chunk: string) => {
-      text += chunk;
-      const end = text.indexOf("\n");
-      if (end >= 0) done(text.slice(0, end));
-    };
-    stdin.on("data", onData);
-    stdin.once("end", () => done(text));
-    stdin.once("error", reject);
-  });
-}
-
-const [port, token] = (await readLine()).trim().split(" ");
-const socket = connect(Number(port), "127.0.0.1");
-socket.setNoDelay(true);
-// Without the server there is nothing left to do.
-socket.on("error", () => process.exit(1));
-socket.on("close", () => process.exit(0));
-socket.write(encodeFrame({ t: "hello", token }));
-
-// Bun serves a passed connection with its own socket, as Bun.listen's: at 100
-// clients 1.0-1.3x the event loop's CPU per echo, 1.4-1.9x through node:net.
-const native: AdoptNative | undefined = runningOn() === "bun"
-  ? (await import("../bun/adopt.ts")).adoptPassed
-  : undefined;
-
-// What handlers send before they next wait goes out as one write.
-const outbox = frameBatcher((frames) => void socket.write(frames));
-let receive: (message: ToWorker) => void = () => {};
-const reader = new FrameReader();
-socket.on("data", (chunk: Uint8Array) => {
-  for (const message of reader.push(chunk)) receive(message as ToWorker);
-});
-serveParent({
-  send: (message) => outbox.send(message),
-  listen: (listener) => {
-    receive = listener;
-  },
-  adopt: (serve) => {
-    process.on("message", takeOver(serve, native));
-  },
-  listenTcp: listenInWorker,
-  bindUdp: bindInWorker,
-});
+await serveChild();

@@ -20,7 +20,8 @@ const EXT = import.meta.url.endsWith(".js") ? ".js" : ".ts";
  * assert.match(entry("_node/child").href, /\/adapters\/_node\/child\.ts$/);
  * ```
  *
- * @param path `"_node/child"`, `"_shared/thread_web"` or `"node/thread"`.
+ * @param path `"_node/child"`, `"bun/child"`, `"_shared/thread_web"`,
+ *   `"bun/thread"` or `"node/thread"`.
  * @returns Its URL.
  */
 export function entry(path: string): URL {

@@ -56,7 +56,7 @@ export const bunHost: Host = {
     );
   },
   spawnChild(stdin: string): ChildProcessHandle {
-    const child = entry("_node/child").pathname;
+    const child = entry("bun/child").pathname;
     return spawnWithIpc(process.execPath, [child], stdin);
   },
   onSignal: onProcessSignal,

@@ -349,6 +349,7 @@ export function poolMixIn<T extends PoolableServerClass>(
       } catch (error) {
         throw new TypeError(`workerData must be JSON values: ${error}`);
       }
+      const passes = passesConnections(this);
       const pool = new WorkerPool({
         kind: policy.kind,
         size,
@@ -363,13 +364,12 @@ export function poolMixIn<T extends PoolableServerClass>(
         packetFailed: (data, from, error) =>
           void this.#packetFailed(data, from, error),
         driver: this.driver,
-        passes: passesConnections(this),
-        handoff: this.#handoff =
-          (passesConnections(this) || portSharing(this) !== undefined) &&
+        passes,
+        handoff: this.#handoff = (passes || portSharing(this) !== undefined) &&
             HANDOFF_SETTINGS in this
-            ? (this as unknown as StreamServer<SocketAddress>)
-              [HANDOFF_SETTINGS]()
-            : undefined,
+          ? (this as unknown as StreamServer<SocketAddress>)
+            [HANDOFF_SETTINGS]()
+          : undefined,
       });
       this.#pool = pool;
       await pool.start();

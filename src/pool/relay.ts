@@ -116,17 +116,12 @@ export function relayFromWorker(
       job.credit = undefined;
       break;
     case "write": {
-      const { bytes } = m;
       job.reply = send;
-      job.writing = job.writes++ === 0
-        ? write(job, bytes)
-        : job.writing.then(() => write(job, bytes));
+      inOrder(job, write, m.bytes);
       break;
     }
     case "closeWrite": {
-      const socket = job.stream!;
-      const shut = () => void job.writes--;
-      inOrder(job, () => socket.shutdown().then(shut, shut));
+      inOrder(job, shutdown, undefined);
       break;
     }
     case "noDelay":
@@ -182,13 +177,25 @@ function wrote(job: RelayedJob): void {
   }
 }
 
+/** Half-closes the client's connection once the writes before it are done. */
+function shutdown(job: RelayedJob): Promise<void> {
+  const shut = () => void job.writes--;
+  return job.stream!.shutdown().then(shut, shut);
+}
+
 /**
- * Runs `op` after the request's earlier writes, or at once when none is
- * queued (the usual case: no chain to wait on). `op` never rejects and
- * counts itself out of `job.writes` when done.
+ * Runs `op(job, arg)` after the request's earlier writes, or at once when
+ * none is queued (the usual case: no chain to wait on, and no closure
+ * made). `op` never rejects and counts itself out of `job.writes` when done.
  */
-function inOrder(job: RelayedJob, op: () => Promise<void>): void {
-  job.writing = job.writes++ === 0 ? op() : job.writing.then(op);
+function inOrder<A>(
+  job: RelayedJob,
+  op: (job: RelayedJob, arg: A) => Promise<void>,
+  arg: A,
+): void {
+  job.writing = job.writes++ === 0
+    ? op(job, arg)
+    : job.writing.then(() => op(job, arg));
 }
 
 /**
