@@ -35,7 +35,9 @@ function watchChildren() {
     } catch {
       continue;
     }
-    const entry = argv.findIndex((arg) => /_node\/child\.(ts|js)$/.test(arg));
+    const entry = argv.findIndex((arg) =>
+      /(_node|bun)\/child\.(ts|js)$/.test(arg)
+    );
     if (entry < 0) continue;
     const rest = argv.slice(entry + 1).filter((arg) => arg !== "");
     children.set(pid, rest);
