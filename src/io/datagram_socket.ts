@@ -79,19 +79,32 @@ export class DatagramSocket<A extends SocketAddress = NetAddress> {
    * `EDESTADDRREQ` for a Unix sender that bound no path, which cannot be
    * answered (Python fails there too).
    */
-  async sendto(data: Uint8Array | string, address: A): Promise<number> {
-    const bytes = toBytes(data);
+  sendto(data: Uint8Array | string, address: A): Promise<number> {
+    // Not async: one reaction per reply instead of a suspended frame.
+    let bytes: Uint8Array;
+    try {
+      bytes = toBytes(data);
+    } catch (error) {
+      return Promise.reject(error);
+    }
     if ("path" in address && address.path === "") {
-      throw new SocketError(
-        "EDESTADDRREQ",
-        "sendto an unnamed Unix socket: the sender bound no path, so no reply can reach it (EDESTADDRREQ)",
+      return Promise.reject(
+        new SocketError(
+          "EDESTADDRREQ",
+          "sendto an unnamed Unix socket: the sender bound no path, so no reply can reach it (EDESTADDRREQ)",
+        ),
       );
     }
-    try {
-      await this.#endpoint.send(bytes, address);
-    } catch (error) {
+    const failed = (error: unknown): never => {
       throw socketErrorAt(error, "sendto", describeAddress(address));
+    };
+    try {
+      return this.#endpoint.send(bytes, address).then(
+        () => bytes.length,
+        failed,
+      );
+    } catch (error) {
+      return Promise.reject(failed(error));
     }
-    return bytes.length;
   }
 }

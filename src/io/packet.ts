@@ -74,13 +74,47 @@ export class PacketBuffer implements ByteSink {
    * @param data Bytes written to `wfile`.
    */
   sendall(data: Uint8Array): Promise<void> {
-    this.#parts.push(data.slice());
+    this.#parts.push(copyOut(data, data.length));
     this.#size += data.length;
     return Promise.resolve();
   }
 
   /** Everything written so far, in one array (Python's `getvalue()`). */
   value(): Uint8Array {
-    return concat(this.#parts, this.#size);
+    const parts = this.#parts;
+    return parts.length === 1 ? parts[0] : copyOut(parts, this.#size);
   }
+}
+
+/**
+ * Small replies are copied into a shared block rather than a buffer each:
+ * on Deno every new buffer costs over a microsecond (rusty_v8 keeps no typed
+ * array on V8's heap), two of them per datagram. Only the handler's own
+ * `wfile` and the send see these views, and no byte of a block is written
+ * twice, so a reply cannot be changed or seen by another.
+ */
+const BLOCK_SIZE = 16384;
+const SMALL = 1024;
+let block = new Uint8Array(0);
+let used = 0;
+
+function copyOut(from: Uint8Array | Uint8Array[], size: number): Uint8Array {
+  if (size > SMALL) {
+    return Array.isArray(from) ? concat(from, size) : from.slice();
+  }
+  if (used + size > block.length) {
+    block = new Uint8Array(BLOCK_SIZE);
+    used = 0;
+  }
+  const start = used;
+  if (Array.isArray(from)) {
+    for (const part of from) {
+      block.set(part, used);
+      used += part.length;
+    }
+  } else {
+    block.set(from, used);
+    used += size;
+  }
+  return block.subarray(start, used);
 }

@@ -92,7 +92,7 @@ export class RequestFeed<Req, Addr> {
     waitMs: number | null,
     stopped: () => boolean,
   ): Promise<[Req, Addr] | typeof TIMEOUT | typeof STOP | typeof NOTHING> {
-    const deadline = waitMs === null ? Infinity : performance.now() + waitMs;
+    let deadline = Infinity;
     let waited = false;
     for (;;) {
       // bpo-35017: after shutdown, a request that is ready stays queued.
@@ -105,10 +105,12 @@ export class RequestFeed<Req, Addr> {
         if (fetching.error instanceof SocketError) return NOTHING;
         throw fetching.error;
       }
-      const remaining = deadline - performance.now();
-      if (remaining <= 0 && waited) return TIMEOUT;
+      if (waitMs !== null) {
+        if (!waited) deadline = performance.now() + waitMs;
+        else if (deadline <= performance.now()) return TIMEOUT;
+        this.#armAlarm(deadline);
+      }
       waited = true;
-      if (remaining !== Infinity) this.#armAlarm(deadline);
       await (this.#wakeup ??= new Promise<void>((resolve) => {
         this.#wake = resolve;
       }));
