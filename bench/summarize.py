@@ -1,5 +1,9 @@
 """Medians of bench/run.sh rounds: our servers next to the raw server of each runtime.
 
+A ratio is the median of each round's ratio: the servers of one round ran
+minutes apart at most, while the machine's speed drifts more between rounds,
+so a ratio of medians taken from different rounds can be far from all of them.
+
 usage: python3 summarize.py results.jsonl [--svg chart.svg]
 With --svg it also draws memory per idle connection and CPU per echo.
 """
@@ -21,11 +25,18 @@ for line in open(sys.argv[1]):
     cpu = None
     if "cpu_ticks" in r and res.get("exchanges"):
         cpu = r["cpu_ticks"] * 1e6 / r["ticks_per_s"] / res["exchanges"]
-    rows[(r["workload"], r["server"])].append((res["per_second"], res["p99_us"], res["errors"], cpu))
+    rows[(r["workload"], r["server"])].append((res["per_second"], res["p99_us"], res["errors"], cpu, r["round"]))
 
 
 def med(key, i):
     values = [x[i] for x in rows[key] if x[i] is not None]
+    return statistics.median(values) if values else float("nan")
+
+
+def ratio(key, base, i):
+    """The median over rounds of key's value i divided by base's in the same round."""
+    theirs = {x[4]: x[i] for x in rows[base] if x[i]}
+    values = [x[i] / theirs[x[4]] for x in rows[key] if x[i] is not None and x[4] in theirs]
     return statistics.median(values) if values else float("nan")
 
 
@@ -45,7 +56,7 @@ for w in sorted({w for w, _ in rows if w in PAIRS}):
     for rt in ("deno", "bun", "node"):
         raw, ours = (w, f"{rt}-{PAIRS[w][0]}"), (w, f"{rt}-{PAIRS[w][1]}")
         if raw in rows and ours in rows:
-            print(f"| {w} | {rt} | {med(raw, 0):,.0f} | {med(ours, 0):,.0f} | {med(ours, 0) / med(raw, 0):.2f} "
+            print(f"| {w} | {rt} | {med(raw, 0):,.0f} | {med(ours, 0):,.0f} | {ratio(ours, raw, 0):.2f} "
                   f"| {med(raw, 1):,.0f} | {med(ours, 1):,.0f} | {errors(raw, ours)} |")
 if printed:
     print()
@@ -73,9 +84,9 @@ for w, (ref, kinds) in GROUPS.items():
     for kind in PYTHON.get(w, []):
         key = (w, f"python-{kind}")
         if key in rows:
-            ratio = f"{med(key, 0) / med(pbase, 0):.2f}" if pbase in rows and w == "cpu10" else "-"
-            cratio = f"{med(key, 3) / med(pcpu, 3):.2f}" if pcpu in rows else "-"
-            print(f"| {w} | python {kind.removeprefix('cpu')} | {med(key, 0):,.0f} | {ratio} "
+            pratio = f"{ratio(key, pbase, 0):.2f}" if pbase in rows and w == "cpu10" else "-"
+            cratio = f"{ratio(key, pcpu, 3):.2f}" if pcpu in rows else "-"
+            print(f"| {w} | python {kind.removeprefix('cpu')} | {med(key, 0):,.0f} | {pratio} "
                   f"| {med(key, 3):.2f} | {cratio} (python) | {med(key, 1):,.0f} | {errors(key)} |")
     for rt in ("deno", "bun", "node"):
         base = (w, f"{rt}-{ref}")
@@ -83,9 +94,9 @@ for w, (ref, kinds) in GROUPS.items():
         for kind in kinds:
             key = (w, f"{rt}-{kind}")
             if key in rows and base in rows:
-                cratio = f"{med(key, 3) / med(loop, 3):.2f}" if loop in rows else "-"
+                cratio = f"{ratio(key, loop, 3):.2f}" if loop in rows else "-"
                 print(f"| {w} | {rt} {kind.removeprefix('cpu')} | {med(key, 0):,.0f} "
-                      f"| {med(key, 0) / med(base, 0):.2f} | {med(key, 3):.2f} | {cratio} "
+                      f"| {ratio(key, base, 0):.2f} | {med(key, 3):.2f} | {cratio} "
                       f"| {med(key, 1):,.0f} | {errors(key)} |")
     print()
 
