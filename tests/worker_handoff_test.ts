@@ -8,7 +8,17 @@
 
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { readdirSync, readFileSync, readlinkSync } from "node:fs";
+import {
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import * as net from "node:net";
 import process from "node:process";
 import { describe, it } from "./_testing.ts";
@@ -468,6 +478,32 @@ describe(`ThreadingMixIn hands TCP connections to its threads [${RUNTIME}]`, () 
       await serving;
     },
   );
+
+  it("a descriptor Bun cannot adopt is closed, not leaked", {
+    ...LIMIT,
+    skip: RUNTIME !== "bun"
+      ? "Bun.connect({ fd }) is Bun's: Deno's and Node's threads never hold a bare descriptor"
+      : skip,
+  }, async () => {
+    const { adoptDescriptor } = await import("../adapters/bun/adopt.ts");
+    const dir = mkdtempSync(join(tmpdir(), "adopt-"));
+    const path = join(dir, "not-a-socket");
+    writeFileSync(path, "");
+    const fd = openSync(path, "r");
+    const local = { hostname: "127.0.0.1", port: 1 };
+    try {
+      await assert.rejects(adoptDescriptor(fd, local, local));
+      let target: string | undefined;
+      try {
+        target = readlinkSync(`/proc/self/fd/${fd}`);
+      } catch {
+        // closed, and its number not taken again
+      }
+      assert.notEqual(target, path, "the descriptor is closed");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 
   it("threads out of descriptors: the server survives and serves again", {
     ...LIMIT,

@@ -14,6 +14,7 @@
 import type { SocketAddress, StreamConn } from "../../src/transport.ts";
 import { bun, type BunHandlers, type BunSocket } from "./api.ts";
 import { BunConn } from "./conn.ts";
+import { libc } from "./libc.ts";
 import { connectionEvents } from "./stream.ts";
 
 /** The part of a `node:net` socket this needs. */
@@ -91,7 +92,8 @@ const descriptorEvents: BunHandlers = {
  * Serves a connected descriptor that this thread now owns (a worker thread
  * the server handed it to) with Bun's own socket.
  *
- * @param fd The descriptor; the socket closes it.
+ * @param fd The descriptor; the socket closes it, or this function if Bun
+ * cannot adopt it.
  * @param local This end's address.
  * @param remote The peer's address.
  * @param early Bytes read from it before it was handed over.
@@ -127,11 +129,19 @@ export async function adoptDescriptor<A extends SocketAddress>(
   remote: A,
   early?: Uint8Array,
 ): Promise<StreamConn<A>> {
-  const socket = await bun().connect({
-    fd,
-    allowHalfOpen: true,
-    data: { local, remote, early } satisfies Pending,
-    socket: descriptorEvents,
-  });
+  let socket;
+  try {
+    socket = await bun().connect({
+      fd,
+      allowHalfOpen: true,
+      data: { local, remote, early } satisfies Pending,
+      socket: descriptorEvents,
+    });
+  } catch (error) {
+    // Bun leaves a descriptor it fails to adopt open (Bun 1.4.5): ours to
+    // close, or the connection would never end.
+    libc()?.close(fd);
+    throw error;
+  }
   return socket.data as unknown as StreamConn<A>;
 }
