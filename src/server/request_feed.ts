@@ -105,12 +105,13 @@ export class RequestFeed<Req, Addr> {
         if (fetching.error instanceof SocketError) return NOTHING;
         throw fetching.error;
       }
+      // The deadline starts at the first wait: one clock read per request.
       if (waitMs !== null) {
         if (!waited) deadline = performance.now() + waitMs;
         else if (deadline <= performance.now()) return TIMEOUT;
-        this.#armAlarm(deadline);
       }
       waited = true;
+      if (deadline !== Infinity) this.#armAlarm(deadline);
       await (this.#wakeup ??= new Promise<void>((resolve) => {
         this.#wake = resolve;
       }));
