@@ -17,12 +17,39 @@ import { BunConn } from "./conn.ts";
 import { libc } from "./libc.ts";
 import { connectionEvents } from "./stream.ts";
 
-/** The part of a `node:net` socket this needs. */
-interface Wrapped {
-  _handle?: unknown;
-  readonly destroyed?: boolean;
+/** What a `node:net` socket read before it let go of its native socket. */
+export interface Unread {
   readonly readableLength?: number;
   read?(): Uint8Array | null;
+}
+
+/** The part of a `node:net` socket this needs. */
+interface Wrapped extends Unread {
+  _handle?: unknown;
+  readonly destroyed?: boolean;
+}
+
+/**
+ * The bytes `socket` read and nobody took yet, as a plain `Uint8Array` (the
+ * same type on every runtime; these come first on the new socket), or
+ * `undefined`.
+ *
+ * @param socket A paused `node:net` socket giving up its native socket.
+ * @returns The bytes.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { unreadBytes } from "./adopt.ts";
+ *
+ * assert.equal(unreadBytes({ readableLength: 0, read: () => null }), undefined);
+ * const early = { readableLength: 2, read: () => new Uint8Array([1, 2]) };
+ * assert.deepEqual(unreadBytes(early), new Uint8Array([1, 2]));
+ * ```
+ */
+export function unreadBytes(socket: Unread): Uint8Array | undefined {
+  const early = (socket.readableLength ?? 0) > 0 ? socket.read?.() : null;
+  return early ? new Uint8Array(early) : undefined;
 }
 
 /**
@@ -58,10 +85,10 @@ export function adoptPassed<A extends SocketAddress>(
   }
   const conn = new BunConn(native, local, remote);
   // Bytes the wrapper read before it let go come first.
-  const early = (wrapped.readableLength ?? 0) > 0 ? wrapped.read?.() : null;
+  const early = unreadBytes(wrapped);
   native.data = conn as BunConn<SocketAddress>;
   native.reload({ socket: connectionEvents });
-  if (early) conn.input.push(new Uint8Array(early));
+  if (early) conn.input.push(early);
   // As Bun.listen's connections; the server accepted it paused.
   conn.setNoDelay(false);
   native.resume();

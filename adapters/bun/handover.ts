@@ -14,14 +14,13 @@ import { WorkerError } from "../../src/errors.ts";
 import type { SocketAddress, StreamConn } from "../../src/transport.ts";
 import { handOver } from "../_node/conn.ts";
 import type { Handover } from "../_shared/web_worker.ts";
+import { type Unread, unreadBytes } from "./adopt.ts";
 import { Claims } from "./claims.ts";
 import type { Libc } from "./libc.ts";
 
 /** What the server's `node:net` socket (accepted paused) gives up. */
-interface Released {
+interface Released extends Unread {
   _handle?: { fd?: number };
-  readonly readableLength: number;
-  read(): Uint8Array | null;
   destroy(): void;
 }
 
@@ -74,13 +73,8 @@ export function descriptorHandover(calls: Libc): Handover {
             );
           }
           // Bytes read before it was released come first.
-          const early = socket.readableLength > 0 ? socket.read() : null;
-          post({
-            ...(message as object),
-            fd: copy,
-            ticket,
-            ...(early ? { early: new Uint8Array(early) } : {}),
-          });
+          const early = unreadBytes(socket);
+          post({ ...(message as object), fd: copy, ticket, early });
           socket.destroy(); // this thread's descriptor, not the connection
           return Promise.resolve();
         },
